@@ -1,0 +1,666 @@
+//! One chat turn as a state machine; time is an input.
+//!
+//! Owns: everything that happens between sending a message and telling the user how it went:
+//! the events the user sees (text, tool progress, "⏳ Still working..." every
+//! `still_working_ms` while only heartbeats or silence arrive, GUI actions once each, change
+//! summaries), the idle and total timeouts, the state check after a silent edit, and the state
+//! polls after a dropped stream. It never asks for the message to be sent again: a chat turn
+//! is paid work, and closing the stream aborts it on the server, so the only hang-ups are the
+//! timeouts.
+//!
+//! ```text
+//!                 bytes / heartbeats (notices, timeouts checked)
+//!              ┌──────────┐
+//!              ▼          │
+//!   new ──▶ Streaming ────┘
+//!              │  │  └─ error event, idle or total timeout, abort ─────────────▶ Finished(Err)
+//!              │  └─ body ended ─┬─ no tool and some text ─────────────────────▶ Finished(Ok)
+//!              │                 ├─ stateDelta carried the draft: diff it ─────▶ Finished(Ok)
+//!              │                 └─ else ─▶ CheckingState ─ state / failure ──▶ Finished(Ok)
+//!              └─ stream dropped ─▶ DropWait ─(dropPollMs, then 2×)─▶ DropPolling
+//!                                     ▲                                 │ draft changed ─▶ Finished(Ok)
+//!                                     └──── unchanged or failed (< 5) ──┘ 5th unchanged ─▶ Finished(Err)
+//! ```
+//!
+//! The driver loop: feed inputs (`on_bytes`, `on_end`, `on_dropped`, `on_state`, `on_tick`,
+//! `abort`) with the current time in ms, drain [`ChatTurn::poll_event`], then do what
+//! [`ChatTurn::step`] says, waking at [`ChatTurn::poll_timeout`].
+//!
+//! Does not own: the HTTP request, reading the body, fetching the state (the shell), payload
+//! rules (`stream.rs`), drafts (`draft.rs`).
+
+use std::collections::VecDeque;
+
+use serde_json::Value;
+
+use super::draft;
+use super::error::{Caller, ErrorKind, NemoError};
+use super::gui::{self, GuiAction};
+use super::sse::DEFAULT_MAX_EVENT_BYTES;
+use super::stream::{StreamEvent, TurnReader, TurnSummary};
+
+/// Durations and bounds of a turn, all in ms; the defaults are API.md's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatConfig {
+    /// "Still working" period while only heartbeats or silence arrive.
+    pub still_working_ms: u64,
+    /// Time without a real event (heartbeats do not count) before the turn times out.
+    pub idle_timeout_ms: u64,
+    /// Time in all before the turn times out.
+    pub total_timeout_ms: u64,
+    /// First state poll after a dropped stream; later polls at twice this.
+    pub drop_poll_ms: u64,
+    /// Unchanged polls after a dropped stream before giving up.
+    pub drop_max_polls: u32,
+    /// Bound on one SSE event.
+    pub max_event_bytes: usize,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            still_working_ms: 120_000,
+            idle_timeout_ms: 600_000,
+            total_timeout_ms: 900_000,
+            drop_poll_ms: 30_000,
+            drop_max_polls: 5,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+        }
+    }
+}
+
+/// What the user sees during a turn (DESIGN.md's `ChatEvent`, less `status`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatEvent {
+    /// Agent text: a delta (`partial`) or a whole message replacing its deltas.
+    Text {
+        /// The text.
+        text: String,
+        /// A delta to append.
+        partial: bool,
+    },
+    /// "⏳ Still working...": only heartbeats or silence for a while.
+    StillWorking {
+        /// Time since the message was sent.
+        elapsed_ms: u64,
+    },
+    /// A tool started (for progress, never chat text).
+    ToolCall {
+        /// Tool name.
+        name: String,
+    },
+    /// A tool finished.
+    ToolResult {
+        /// Tool name.
+        name: String,
+    },
+    /// What the turn changed in the timeline.
+    Changes {
+        /// Readable summary.
+        summary: String,
+    },
+    /// A GUI phrase mapped to an action.
+    Action {
+        /// The action.
+        action: GuiAction,
+    },
+    /// The last event of every turn.
+    Done,
+}
+
+/// How a turn ended well.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChatResult {
+    /// The turn's messages joined with a blank line.
+    pub text: String,
+    /// GUI actions, once each, in order.
+    pub actions: Vec<GuiAction>,
+    /// The change summary, when the timeline changed.
+    pub changes: Option<String>,
+    /// The draft after the turn, when the turn learned it.
+    pub draft: Option<Value>,
+}
+
+/// What the shell should do now.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Keep reading the body; call `on_tick` at [`ChatTurn::poll_timeout`].
+    Read,
+    /// Fetch the session state, then call `on_state`.
+    FetchState,
+    /// Nothing until [`ChatTurn::poll_timeout`]; then call `on_tick`.
+    Wait,
+    /// The turn is over; stop reading (and abort the body if it is still open).
+    Finished(Result<ChatResult, NemoError>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Streaming { last_real: u64, next_notice: u64 },
+    CheckingState,
+    DropWait { at: u64, polls: u32, baseline: Option<Value> },
+    DropPolling { polls: u32, baseline: Option<Value> },
+    Finished(Result<ChatResult, NemoError>),
+}
+
+/// One turn.
+#[derive(Debug)]
+pub struct ChatTurn {
+    config: ChatConfig,
+    started: u64,
+    before: Option<Value>,
+    reader: TurnReader,
+    phase: Phase,
+    events: VecDeque<ChatEvent>,
+    actions: Vec<GuiAction>,
+    summary: Option<TurnSummary>,
+}
+
+/// Text for a silent turn whose state shows no change.
+pub const NO_REPLY_NO_CHANGE: &str =
+    "The agent finished without a reply, and the timeline did not change.";
+/// Text for a silent turn whose state could not be read.
+pub const NO_REPLY_UNCHECKED: &str =
+    "The agent finished without a reply, and the timeline could not be checked.";
+
+impl ChatTurn {
+    /// A turn whose message was just sent at `now`. `before` is the draft before the message,
+    /// when known (it makes the change summary a diff rather than a fresh summary).
+    pub fn new(config: ChatConfig, caller: Caller, before: Option<Value>, now: u64) -> Self {
+        let reader = TurnReader::new(caller, config.max_event_bytes);
+        let next_notice = now.saturating_add(config.still_working_ms);
+        ChatTurn {
+            config,
+            started: now,
+            before,
+            reader,
+            phase: Phase::Streaming { last_real: now, next_notice },
+            events: VecDeque::new(),
+            actions: Vec::new(),
+            summary: None,
+        }
+    }
+
+    /// The next event for the user.
+    pub fn poll_event(&mut self) -> Option<ChatEvent> {
+        self.events.pop_front()
+    }
+
+    /// What the shell should do now.
+    pub fn step(&self) -> Step {
+        match &self.phase {
+            Phase::Streaming { .. } => Step::Read,
+            Phase::CheckingState | Phase::DropPolling { .. } => Step::FetchState,
+            Phase::DropWait { .. } => Step::Wait,
+            Phase::Finished(r) => Step::Finished(r.clone()),
+        }
+    }
+
+    /// When to call `on_tick` next, if anything is timed.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match &self.phase {
+            Phase::Streaming { last_real, next_notice } => Some(
+                (*next_notice)
+                    .min(last_real.saturating_add(self.config.idle_timeout_ms))
+                    .min(self.started.saturating_add(self.config.total_timeout_ms)),
+            ),
+            Phase::DropWait { at, .. } => Some(*at),
+            _ => None,
+        }
+    }
+
+    /// Bytes of the body arrived.
+    pub fn on_bytes(&mut self, bytes: &[u8], now: u64) {
+        if !matches!(self.phase, Phase::Streaming { .. }) {
+            return;
+        }
+        self.on_tick(now);
+        let events = self.reader.push(bytes);
+        for ev in events {
+            if !matches!(self.phase, Phase::Streaming { .. }) {
+                break;
+            }
+            self.stream_event(ev, now);
+        }
+    }
+
+    /// Time passed: notices, timeouts, drop polls.
+    pub fn on_tick(&mut self, now: u64) {
+        match &mut self.phase {
+            Phase::Streaming { last_real, next_notice } => {
+                if now >= self.started.saturating_add(self.config.total_timeout_ms) {
+                    self.fail(NemoError::timeout("CHAT_TIMEOUT", "The request"));
+                } else if now >= last_real.saturating_add(self.config.idle_timeout_ms) {
+                    self.fail(NemoError::timeout("CHAT_IDLE_TIMEOUT", "The video agent"));
+                } else if now >= *next_notice {
+                    while *next_notice <= now {
+                        *next_notice = next_notice.saturating_add(self.config.still_working_ms.max(1));
+                    }
+                    self.events.push_back(ChatEvent::StillWorking { elapsed_ms: now - self.started });
+                }
+            }
+            Phase::DropWait { at, polls, baseline } if now >= *at => {
+                self.phase = Phase::DropPolling { polls: *polls, baseline: baseline.take() };
+            }
+            _ => {}
+        }
+    }
+
+    /// The caller aborted.
+    pub fn abort(&mut self) {
+        if !matches!(self.phase, Phase::Finished(_)) {
+            self.fail(NemoError::aborted());
+        }
+    }
+
+    /// The body ended normally.
+    pub fn on_end(&mut self, now: u64) {
+        if !matches!(self.phase, Phase::Streaming { .. }) {
+            return;
+        }
+        let summary = self.finish_reader(now);
+        if self.is_finished() {
+            return;
+        }
+        let needs_state = summary.ended_without_text || summary.ran_tool;
+        let delta = summary.draft_delta.clone();
+        self.summary = Some(summary);
+        match (needs_state, delta) {
+            (false, _) => self.succeed(None),
+            (true, Some(after)) => self.settle_with_draft(Some(after)),
+            (true, None) => self.phase = Phase::CheckingState,
+        }
+    }
+
+    /// The body failed before its end (connection reset, network error).
+    pub fn on_dropped(&mut self, now: u64) {
+        if !matches!(self.phase, Phase::Streaming { .. }) {
+            return;
+        }
+        let summary = self.finish_reader(now);
+        if self.is_finished() {
+            return;
+        }
+        let delta = summary.draft_delta.clone();
+        self.summary = Some(summary);
+        if let Some(after) = delta
+            && self.before.as_ref().is_some_and(|b| !draft::diff(b, &after).is_empty())
+        {
+            // The stream already showed the edit landing.
+            return self.settle_with_draft(Some(after));
+        }
+        self.phase = Phase::DropWait {
+            at: now.saturating_add(self.config.drop_poll_ms),
+            polls: 0,
+            baseline: self.before.clone(),
+        };
+    }
+
+    /// The state the shell fetched: `Ok(draft)` (`None`: the session has no draft yet) or the
+    /// failure.
+    pub fn on_state(&mut self, result: Result<Option<Value>, NemoError>, now: u64) {
+        match std::mem::replace(&mut self.phase, Phase::CheckingState) {
+            Phase::CheckingState => match result {
+                Ok(d) => self.settle_with_draft(Some(d.unwrap_or(Value::Null))),
+                Err(_) => self.settle_with_draft(None),
+            },
+            Phase::DropPolling { polls, baseline } => {
+                let polls = polls + 1;
+                if let Ok(d) = result {
+                    let d = d.unwrap_or(Value::Null);
+                    match &baseline {
+                        Some(b) if !draft::diff(b, &d).is_empty() => {
+                            return self.settle_with_draft(Some(d));
+                        }
+                        Some(_) => {}
+                        // With no draft from before the message, the first poll is the baseline.
+                        None => {
+                            self.before = Some(d.clone());
+                            return self.next_drop_poll(polls, Some(d), now);
+                        }
+                    }
+                }
+                self.next_drop_poll(polls, baseline, now)
+            }
+            other => self.phase = other,
+        }
+    }
+
+    fn next_drop_poll(&mut self, polls: u32, baseline: Option<Value>, now: u64) {
+        if polls >= self.config.drop_max_polls {
+            let err = NemoError::new(
+                ErrorKind::Network,
+                "STREAM_DROPPED",
+                true,
+                "the chat stream dropped and the session state did not change",
+            )
+            .with_user_message(
+                "The connection dropped before the agent finished, and nothing changed in your \
+                 project. Send the message again if you still want it.",
+            );
+            return self.fail(err);
+        }
+        self.phase = Phase::DropWait {
+            at: now.saturating_add(self.config.drop_poll_ms.saturating_mul(2)),
+            polls,
+            baseline,
+        };
+    }
+
+    fn is_finished(&self) -> bool {
+        matches!(self.phase, Phase::Finished(_))
+    }
+
+    fn finish_reader(&mut self, now: u64) -> TurnSummary {
+        let (events, summary) = self.reader.finish();
+        for ev in events {
+            self.stream_event(ev, now);
+        }
+        for m in &summary.messages {
+            self.detect_actions(m);
+        }
+        summary
+    }
+
+    fn stream_event(&mut self, ev: StreamEvent, now: u64) {
+        if ev.is_real()
+            && let Phase::Streaming { last_real, next_notice } = &mut self.phase
+        {
+            *last_real = now;
+            *next_notice = now.saturating_add(self.config.still_working_ms);
+        }
+        match ev {
+            StreamEvent::Text { text, partial } => {
+                let whole = (!partial).then(|| text.clone());
+                self.events.push_back(ChatEvent::Text { text, partial });
+                // The actions a message implies come right after it.
+                if let Some(text) = whole {
+                    self.detect_actions(&text);
+                }
+            }
+            StreamEvent::ToolCall { name } => self.events.push_back(ChatEvent::ToolCall { name }),
+            StreamEvent::ToolResult { name } => self.events.push_back(ChatEvent::ToolResult { name }),
+            StreamEvent::Error(e) => self.fail(e),
+            StreamEvent::Heartbeat | StreamEvent::Quiet => {}
+        }
+    }
+
+    fn detect_actions(&mut self, text: &str) {
+        for a in gui::detect(text) {
+            if !self.actions.contains(&a) {
+                self.actions.push(a);
+                self.events.push_back(ChatEvent::Action { action: a });
+            }
+        }
+    }
+
+    /// Ends the turn knowing the draft after it (`None`: could not be read).
+    fn settle_with_draft(&mut self, after: Option<Value>) {
+        let silent = self.summary.as_ref().is_some_and(|s| s.ended_without_text);
+        let changes = match (&self.before, &after) {
+            (Some(b), Some(a)) => {
+                let lines = draft::diff(b, a);
+                (!lines.is_empty()).then(|| draft::describe_changes(&lines))
+            }
+            // No "before": a silent turn still gets told what the timeline now holds.
+            (None, Some(a)) if silent => Some(format!("Timeline now: {}", draft::summarize(a))),
+            _ => None,
+        };
+        if let Some(c) = &changes {
+            self.events.push_back(ChatEvent::Changes { summary: c.clone() });
+        } else if silent && self.summary.as_ref().is_some_and(|s| s.messages.is_empty()) {
+            let note = if after.is_some() { NO_REPLY_NO_CHANGE } else { NO_REPLY_UNCHECKED };
+            if let Some(s) = self.summary.as_mut() {
+                s.messages.push(note.to_owned());
+            }
+            self.events.push_back(ChatEvent::Text { text: note.to_owned(), partial: false });
+        }
+        self.succeed_with(changes, after);
+    }
+
+    fn succeed(&mut self, draft: Option<Value>) {
+        self.succeed_with(None, draft);
+    }
+
+    fn succeed_with(&mut self, changes: Option<String>, draft: Option<Value>) {
+        let text = self.summary.as_ref().map(|s| s.messages.join("\n\n")).unwrap_or_default();
+        self.events.push_back(ChatEvent::Done);
+        self.phase = Phase::Finished(Ok(ChatResult { text, actions: self.actions.clone(), changes, draft }));
+    }
+
+    fn fail(&mut self, err: NemoError) {
+        self.events.push_back(ChatEvent::Done);
+        self.phase = Phase::Finished(Err(err));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::error::ErrorCode;
+    use serde_json::json;
+
+    fn cfg() -> ChatConfig {
+        ChatConfig {
+            still_working_ms: 100,
+            idle_timeout_ms: 1000,
+            total_timeout_ms: 3000,
+            drop_poll_ms: 50,
+            drop_max_polls: 5,
+            max_event_bytes: 1 << 20,
+        }
+    }
+
+    fn drain(t: &mut ChatTurn) -> Vec<ChatEvent> {
+        std::iter::from_fn(|| t.poll_event()).collect()
+    }
+
+    fn text_event(text: &str) -> String {
+        format!("data: {{\"author\":\"a\",\"content\":{{\"parts\":[{{\"text\":{}}}]}}}}\n\n", json!(text))
+    }
+
+    const TOOL: &str = "data: {\"author\":\"a\",\"content\":{\"parts\":[{\"functionCall\":{\"id\":\"c1\",\"name\":\"add_bgm\",\"args\":{}}}]}}\n\n\
+        data: {\"author\":\"a\",\"content\":{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"id\":\"c1\",\"name\":\"add_bgm\",\"response\":{}}}]}}\n\n";
+
+    fn draft_with_bgm() -> Value {
+        json!({"t": [{"tt": 0, "sg": [{"s": 0, "d": 10000, "m": {"title": "city"}}]}, {"tt": 1, "m": {"title": "Lo-fi", "volume": 0.35}, "sg": [{"s": 0, "d": 10000}]}]})
+    }
+    fn draft_plain() -> Value {
+        json!({"t": [{"tt": 0, "sg": [{"s": 0, "d": 10000, "m": {"title": "city"}}]}]})
+    }
+
+    fn result(t: &ChatTurn) -> Result<ChatResult, NemoError> {
+        match t.step() {
+            Step::Finished(r) => r,
+            other => panic!("not finished: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn plain_reply_finishes_on_end() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        t.on_bytes(text_event("Hi there.").as_bytes(), 10);
+        assert_eq!(t.step(), Step::Read);
+        t.on_end(20);
+        let r = result(&t).unwrap();
+        assert_eq!(r.text, "Hi there.");
+        assert_eq!(drain(&mut t), vec![ChatEvent::Text { text: "Hi there.".into(), partial: false }, ChatEvent::Done]);
+    }
+
+    #[test]
+    fn still_working_only_while_quiet() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        assert_eq!(t.poll_timeout(), Some(101));
+        t.on_tick(101);
+        assert_eq!(drain(&mut t), vec![ChatEvent::StillWorking { elapsed_ms: 100 }]);
+        // Heartbeats do not reset the period.
+        t.on_bytes(b": ping\n\n", 150);
+        t.on_tick(201);
+        assert_eq!(drain(&mut t), vec![ChatEvent::StillWorking { elapsed_ms: 200 }]);
+        // A real event does.
+        t.on_bytes(text_event("working on it").as_bytes(), 250);
+        drain(&mut t);
+        t.on_tick(300);
+        assert_eq!(drain(&mut t), vec![]);
+        assert_eq!(t.poll_timeout(), Some(350));
+    }
+
+    #[test]
+    fn idle_timeout_counts_heartbeats_as_nothing() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        for now in (100..1000).step_by(100) {
+            t.on_bytes(b"data: {\"type\":\"heartbeat\"}\n\n", now);
+        }
+        t.on_tick(1001);
+        let err = result(&t).unwrap_err();
+        assert_eq!((err.kind, err.code.clone()), (ErrorKind::Timeout, ErrorCode::Text("CHAT_IDLE_TIMEOUT".into())));
+        assert_eq!(drain(&mut t).last(), Some(&ChatEvent::Done));
+    }
+
+    #[test]
+    fn total_timeout_even_with_progress() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        for now in (500..3001).step_by(500) {
+            t.on_bytes(text_event("more").as_bytes(), now);
+        }
+        t.on_tick(3001);
+        assert_eq!(result(&t).unwrap_err().code, ErrorCode::Text("CHAT_TIMEOUT".into()));
+    }
+
+    #[test]
+    fn silent_edit_asks_for_state_and_summarizes() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
+        t.on_bytes(TOOL.as_bytes(), 5);
+        t.on_end(6);
+        assert_eq!(t.step(), Step::FetchState);
+        t.on_state(Ok(Some(draft_with_bgm())), 7);
+        let r = result(&t).unwrap();
+        assert_eq!(r.changes.as_deref(), Some("Changed: Added BGM: Lo-fi (0-10s, 35%)."));
+        let events = drain(&mut t);
+        assert!(events.contains(&ChatEvent::Changes { summary: "Changed: Added BGM: Lo-fi (0-10s, 35%).".into() }));
+        assert!(events.contains(&ChatEvent::ToolCall { name: "add_bgm".into() }));
+    }
+
+    #[test]
+    fn state_delta_spares_the_fetch() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
+        let delta = format!("data: {{\"author\":\"a\",\"actions\":{{\"stateDelta\":{{\"draft\":{}}}}}}}\n\n", draft_with_bgm());
+        t.on_bytes(format!("{TOOL}{delta}").as_bytes(), 5);
+        t.on_end(6);
+        assert!(result(&t).unwrap().changes.is_some());
+    }
+
+    #[test]
+    fn silent_turn_without_change_says_so() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
+        t.on_bytes(b"data: {\"author\":\"a\",\"errorCode\":\"MODEL_RETURNED_NO_CONTENT\"}\n\n", 2);
+        t.on_end(3);
+        t.on_state(Ok(Some(draft_plain())), 4);
+        let r = result(&t).unwrap();
+        assert_eq!((r.text.as_str(), r.changes), (NO_REPLY_NO_CHANGE, None));
+        // A failed state read is not a failed turn.
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
+        t.on_end(3);
+        t.on_state(Err(NemoError::network("x")), 4);
+        assert_eq!(result(&t).unwrap().text, NO_REPLY_UNCHECKED);
+    }
+
+    #[test]
+    fn silent_turn_without_before_gets_summary() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        t.on_end(3);
+        t.on_state(Ok(Some(draft_plain())), 4);
+        assert_eq!(result(&t).unwrap().changes.unwrap(), "Timeline now: Timeline (1 track): 1. Video: city (0-10s)");
+    }
+
+    #[test]
+    fn error_event_fails_once() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        t.on_bytes(b"data: {\"author\":\"a\",\"errorCode\":\"SAFETY\"}\n\ndata: {\"error\": \"x\"}\n\n", 2);
+        assert_eq!(result(&t).unwrap_err().code, ErrorCode::Text("SAFETY".into()));
+        t.on_end(3);
+        assert_eq!(drain(&mut t), vec![ChatEvent::Done]);
+    }
+
+    #[test]
+    fn dropped_stream_polls_then_finds_the_edit() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
+        t.on_bytes(text_event("Adding music").as_bytes(), 2);
+        t.on_dropped(10);
+        assert_eq!((t.step(), t.poll_timeout()), (Step::Wait, Some(60)));
+        t.on_tick(59);
+        assert_eq!(t.step(), Step::Wait);
+        t.on_tick(60);
+        assert_eq!(t.step(), Step::FetchState);
+        t.on_state(Ok(Some(draft_plain())), 61);
+        assert_eq!((t.step(), t.poll_timeout()), (Step::Wait, Some(161)));
+        t.on_tick(161);
+        t.on_state(Ok(Some(draft_with_bgm())), 162);
+        let r = result(&t).unwrap();
+        assert_eq!(r.text, "Adding music");
+        assert!(r.changes.unwrap().contains("Lo-fi"));
+    }
+
+    #[test]
+    fn dropped_stream_gives_up_after_five_unchanged_polls_and_never_resends() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
+        t.on_dropped(10);
+        let mut now = 10;
+        let mut fetches = 0;
+        loop {
+            match t.step() {
+                Step::Wait => now = t.poll_timeout().unwrap(),
+                Step::FetchState => {
+                    fetches += 1;
+                    // A failed poll counts as unchanged.
+                    let r = if fetches == 2 { Err(NemoError::network("x")) } else { Ok(Some(draft_plain())) };
+                    t.on_state(r, now);
+                    continue;
+                }
+                Step::Finished(r) => {
+                    let e = r.unwrap_err();
+                    assert_eq!((e.kind, e.retryable), (ErrorKind::Network, true));
+                    break;
+                }
+                Step::Read => panic!("a dropped turn never reads again"),
+            }
+            t.on_tick(now);
+        }
+        assert_eq!(fetches, 5);
+        assert_eq!(now, 10 + 50 + 4 * 100);
+    }
+
+    #[test]
+    fn dropped_without_before_uses_first_poll_as_baseline() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        t.on_dropped(0);
+        t.on_tick(50);
+        t.on_state(Ok(Some(draft_plain())), 50);
+        t.on_tick(150);
+        t.on_state(Ok(Some(draft_with_bgm())), 150);
+        assert!(result(&t).unwrap().changes.is_some());
+    }
+
+    #[test]
+    fn actions_once_after_their_text() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        t.on_bytes(text_event("Done! Click Export to download.").as_bytes(), 2);
+        t.on_bytes(text_event("Or click the Export button later.").as_bytes(), 3);
+        t.on_end(4);
+        let events = drain(&mut t);
+        assert_eq!(events[0], ChatEvent::Text { text: "Done! Click Export to download.".into(), partial: false });
+        assert_eq!(events[1], ChatEvent::Action { action: GuiAction::Export });
+        assert_eq!(events.iter().filter(|e| matches!(e, ChatEvent::Action { .. })).count(), 1);
+        assert_eq!(result(&t).unwrap().actions, vec![GuiAction::Export]);
+        assert_eq!(result(&t).unwrap().text, "Done! Click Export to download.\n\nOr click the Export button later.");
+    }
+
+    #[test]
+    fn abort_finishes_with_aborted() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        t.abort();
+        assert_eq!(result(&t).unwrap_err().kind, ErrorKind::Aborted);
+        t.on_bytes(text_event("late").as_bytes(), 2);
+        assert_eq!(drain(&mut t), vec![ChatEvent::Done]);
+    }
+}

@@ -1,0 +1,418 @@
+//! The one error type of the crate, and the API's error table.
+//!
+//! Owns: [`NemoError`] (code, kind, retryable, a technical message, a user-facing message, the
+//! registration link for an anonymous user out of credits) and [`TABLE`], the rows of API.md's
+//! error table read by one function, [`NemoError::from_code`]. Recovery *decisions* per call
+//! (how many retries were already spent) belong to `session.rs`; this module only says what a
+//! code means.
+//!
+//! Does not own: conversion to a JS `Error` (done once, in `js/`), HTTP parsing (`api.rs`).
+//!
+//! Never holds a token: messages are built from codes and server text only, and `Debug` is
+//! derived from those same fields.
+
+use std::fmt;
+
+/// Link that lets an anonymous user register and keep their session (`?bind=<user_id>`).
+pub const REGISTER_URL: &str = "https://nemovideo.com/register";
+
+/// What kind of failure this is; stable strings in JS (`kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Token expired, invalid or refused (1001, 401).
+    Auth,
+    /// Session not found (1002, ADK 404 "Session not found").
+    Session,
+    /// Out of credits (2001).
+    Credits,
+    /// Unsupported file type (4001, or refused before upload).
+    FileType,
+    /// File too large (4002, or refused before upload).
+    FileSize,
+    /// Free plan cannot export (402).
+    Plan,
+    /// Rate limited (429).
+    RateLimit,
+    /// The request did not complete: connection refused, reset, stream dropped.
+    Network,
+    /// A client-side timeout (idle, total, export).
+    Timeout,
+    /// The caller aborted through its `AbortSignal`.
+    Aborted,
+    /// The peer said something we cannot read: bad JSON, oversize SSE event, 422.
+    Protocol,
+    /// The server failed (5xx, an agent error such as `SAFETY`, a failed render).
+    Server,
+    /// Refused by a rule: a bad id, a bad URL, a 403, bad input to the library.
+    Refused,
+}
+
+impl ErrorKind {
+    /// The stable name JS sees in `NemoError.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Auth => "auth",
+            ErrorKind::Session => "session",
+            ErrorKind::Credits => "credits",
+            ErrorKind::FileType => "file_type",
+            ErrorKind::FileSize => "file_size",
+            ErrorKind::Plan => "plan",
+            ErrorKind::RateLimit => "rate_limit",
+            ErrorKind::Network => "network",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Aborted => "aborted",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Server => "server",
+            ErrorKind::Refused => "refused",
+        }
+    }
+}
+
+/// An error code: the API's numbers (1001, 429, ...) or a string (`"SAFETY"`, our own codes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A numeric API or HTTP code.
+    Num(i64),
+    /// A string code: the agent's `errorCode`, or one of this crate's (`"STREAM_DROPPED"`).
+    Text(String),
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorCode::Num(n) => write!(f, "{n}"),
+            ErrorCode::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<i64> for ErrorCode {
+    fn from(n: i64) -> Self {
+        ErrorCode::Num(n)
+    }
+}
+
+impl From<&str> for ErrorCode {
+    fn from(s: &str) -> Self {
+        ErrorCode::Text(s.to_owned())
+    }
+}
+
+/// What the client does about a code, before giving up. `session.rs` applies it at most once
+/// per call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// Nothing: report the error.
+    Report,
+    /// Get a new anonymous token for the same client id, then retry once.
+    RefreshToken,
+    /// Create a new session, then retry once.
+    NewSession,
+    /// Make sure a client id is sent (generate one if needed), then retry once.
+    SendClientId,
+    /// Wait (`Retry-After` or the configured wait), then retry once.
+    WaitAndRetry,
+}
+
+/// One row of the API's error table.
+#[derive(Debug)]
+pub struct Row {
+    /// The code this row is for.
+    pub code: i64,
+    /// Its kind.
+    pub kind: ErrorKind,
+    /// Whether trying the same thing again later may succeed.
+    pub retryable: bool,
+    /// What the client does before reporting it.
+    pub recovery: Recovery,
+    /// What to tell the user.
+    pub user_message: &'static str,
+}
+
+/// The API's error table (API.md, "Errors and what the client does"), one row per code.
+pub const TABLE: &[Row] = &[
+    Row {
+        code: 1001,
+        kind: ErrorKind::Auth,
+        retryable: true,
+        recovery: Recovery::RefreshToken,
+        user_message: "Your session key expired. Reconnecting should fix it.",
+    },
+    Row {
+        code: 1002,
+        kind: ErrorKind::Session,
+        retryable: true,
+        recovery: Recovery::NewSession,
+        user_message: "The project session was not found. A new session is needed.",
+    },
+    Row {
+        code: 2001,
+        kind: ErrorKind::Credits,
+        retryable: false,
+        recovery: Recovery::Report,
+        user_message: "You are out of credits. Top up your account to continue.",
+    },
+    Row {
+        code: 4001,
+        kind: ErrorKind::FileType,
+        retryable: false,
+        recovery: Recovery::Report,
+        user_message: "That file type is not supported. Accepted formats: mp4, mov, avi, webm, mkv, jpg, png, gif, webp, mp3, wav, m4a, aac.",
+    },
+    Row {
+        code: 4002,
+        kind: ErrorKind::FileSize,
+        retryable: false,
+        recovery: Recovery::Report,
+        user_message: "That file is too large (500 MB at most). Try compressing or trimming it.",
+    },
+    Row {
+        code: 400,
+        kind: ErrorKind::Auth,
+        retryable: true,
+        recovery: Recovery::SendClientId,
+        user_message: "The request was missing its client id.",
+    },
+    Row {
+        code: 402,
+        kind: ErrorKind::Plan,
+        retryable: false,
+        recovery: Recovery::Report,
+        user_message: "Exporting is not available on the free plan. Register to unlock export (this is not about credits).",
+    },
+    Row {
+        code: 429,
+        kind: ErrorKind::RateLimit,
+        retryable: true,
+        recovery: Recovery::WaitAndRetry,
+        user_message: "Too many requests right now. Please wait a moment and try again.",
+    },
+];
+
+/// Looks a code up in [`TABLE`].
+pub fn row(code: i64) -> Option<&'static Row> {
+    TABLE.iter().find(|r| r.code == code)
+}
+
+/// Who is asking: decides the wording of credit errors.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// True when the token is an anonymous one acquired by the client.
+    pub anonymous: bool,
+    /// The user id the backend gave the anonymous token (`anon_...`), for the bind link.
+    pub user_id: Option<String>,
+}
+
+/// The crate's error: what failed, whether to retry, and what to tell the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NemoError {
+    /// The API code, HTTP status or string code.
+    pub code: ErrorCode,
+    /// The kind of failure.
+    pub kind: ErrorKind,
+    /// Whether the same call may succeed if tried again later.
+    pub retryable: bool,
+    /// What happened, for developers (never holds a token).
+    pub message: String,
+    /// What to tell the user.
+    pub user_message: String,
+    /// Registration link for an anonymous user out of credits.
+    pub bind_url: Option<String>,
+    /// How long the server asked us to wait, when it said.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl NemoError {
+    /// A new error with the user message equal to the technical one.
+    pub fn new(
+        kind: ErrorKind,
+        code: impl Into<ErrorCode>,
+        retryable: bool,
+        message: impl Into<String>,
+    ) -> Self {
+        let message = message.into();
+        NemoError {
+            code: code.into(),
+            kind,
+            retryable,
+            user_message: message.clone(),
+            message,
+            bind_url: None,
+            retry_after_ms: None,
+        }
+    }
+
+    /// Replaces the user-facing message.
+    pub fn with_user_message(mut self, text: impl Into<String>) -> Self {
+        self.user_message = text.into();
+        self
+    }
+
+    /// The error for an API or HTTP code, from [`TABLE`]; `server_message` is the backend's own
+    /// text, kept for developers. Unknown codes are server errors (5xx retryable, others not).
+    pub fn from_code(code: i64, server_message: &str, caller: &Caller) -> Self {
+        let message = if server_message.is_empty() {
+            format!("API error {code}")
+        } else {
+            format!("API error {code}: {server_message}")
+        };
+        let Some(row) = row(code) else {
+            let retryable = (500..600).contains(&code);
+            let (kind, user) = match code {
+                401 => (ErrorKind::Auth, "Your session key was refused."),
+                403 => (ErrorKind::Refused, "The server refused this request."),
+                404 => (ErrorKind::Refused, "The server does not know this address."),
+                422 => (
+                    ErrorKind::Protocol,
+                    "The server could not read our request. Please report this.",
+                ),
+                _ if retryable => (
+                    ErrorKind::Server,
+                    "The video service had a problem. Please try again in a moment.",
+                ),
+                _ => (ErrorKind::Server, "The video service reported an error."),
+            };
+            return NemoError::new(kind, code, retryable, message).with_user_message(user);
+        };
+        let mut err = NemoError::new(row.kind, code, row.retryable, message)
+            .with_user_message(row.user_message);
+        if code == 2001 && caller.anonymous {
+            let id = caller.user_id.as_deref().unwrap_or("");
+            let url = format!("{REGISTER_URL}?bind={}", encode_query_value(id));
+            err.user_message = format!(
+                "You have used your free credits. Register to get more and keep this project: {url}"
+            );
+            err.bind_url = Some(url);
+        }
+        err
+    }
+
+    /// The caller aborted.
+    pub fn aborted() -> Self {
+        NemoError::new(ErrorKind::Aborted, "ABORTED", false, "aborted by the caller")
+            .with_user_message("Stopped.")
+    }
+
+    /// A client-side timeout; `what` names what took too long.
+    pub fn timeout(code: &str, what: &str) -> Self {
+        NemoError::new(ErrorKind::Timeout, code, true, format!("{what} timed out"))
+            .with_user_message(format!("{what} is taking too long. Please try again."))
+    }
+
+    /// The peer sent something unreadable.
+    pub fn protocol(code: &str, message: impl Into<String>) -> Self {
+        NemoError::new(ErrorKind::Protocol, code, false, message)
+            .with_user_message("The video service sent a reply we could not read.")
+    }
+
+    /// Bad input to the library (a bad id, URL or option).
+    pub fn refused(code: &str, message: impl Into<String>) -> Self {
+        NemoError::new(ErrorKind::Refused, code, false, message)
+    }
+
+    /// A network failure (no response, or a dropped stream).
+    pub fn network(message: impl Into<String>) -> Self {
+        NemoError::new(ErrorKind::Network, "NETWORK", true, message)
+            .with_user_message("Could not reach the video service. Check the connection and try again.")
+    }
+}
+
+impl fmt::Display for NemoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.kind.as_str(), self.code, self.message)
+    }
+}
+
+impl std::error::Error for NemoError {}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+pub(crate) fn encode_query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anon() -> Caller {
+        Caller { anonymous: true, user_id: Some("anon_42".into()) }
+    }
+
+    #[test]
+    fn every_row_of_the_api_table() {
+        // (code, kind, retryable, recovery) exactly as API.md's table says.
+        let expected = [
+            (1001, ErrorKind::Auth, true, Recovery::RefreshToken),
+            (1002, ErrorKind::Session, true, Recovery::NewSession),
+            (2001, ErrorKind::Credits, false, Recovery::Report),
+            (4001, ErrorKind::FileType, false, Recovery::Report),
+            (4002, ErrorKind::FileSize, false, Recovery::Report),
+            (400, ErrorKind::Auth, true, Recovery::SendClientId),
+            (402, ErrorKind::Plan, false, Recovery::Report),
+            (429, ErrorKind::RateLimit, true, Recovery::WaitAndRetry),
+        ];
+        assert_eq!(TABLE.len(), expected.len());
+        for (code, kind, retryable, recovery) in expected {
+            let r = row(code).unwrap_or_else(|| panic!("row {code}"));
+            assert_eq!((r.kind, r.retryable, r.recovery), (kind, retryable, recovery), "{code}");
+            let e = NemoError::from_code(code, "srv", &Caller::default());
+            assert_eq!(e.kind, kind);
+            assert_eq!(e.retryable, retryable);
+            assert_eq!(e.code, ErrorCode::Num(code));
+            assert_eq!(e.user_message, r.user_message);
+            assert!(e.message.contains("srv"));
+        }
+    }
+
+    #[test]
+    fn file_type_message_lists_formats() {
+        let e = NemoError::from_code(4001, "", &Caller::default());
+        for ext in crate::core::upload::ACCEPTED_EXTENSIONS {
+            assert!(e.user_message.contains(ext), "{ext}");
+        }
+    }
+
+    #[test]
+    fn out_of_credits_anonymous_gets_bind_link() {
+        let e = NemoError::from_code(2001, "no credits", &anon());
+        assert_eq!(e.bind_url.as_deref(), Some("https://nemovideo.com/register?bind=anon_42"));
+        assert!(e.user_message.contains("register?bind=anon_42"));
+        let registered = NemoError::from_code(2001, "", &Caller::default());
+        assert_eq!(registered.bind_url, None);
+        assert!(registered.user_message.contains("Top up"));
+    }
+
+    #[test]
+    fn bind_id_is_encoded() {
+        let c = Caller { anonymous: true, user_id: Some("a&b=c d".into()) };
+        let e = NemoError::from_code(2001, "", &c);
+        assert_eq!(e.bind_url.unwrap(), format!("{REGISTER_URL}?bind=a%26b%3Dc%20d"));
+    }
+
+    #[test]
+    fn unknown_codes() {
+        let e = NemoError::from_code(503, "", &Caller::default());
+        assert_eq!((e.kind, e.retryable), (ErrorKind::Server, true));
+        let e = NemoError::from_code(9999, "odd", &Caller::default());
+        assert_eq!((e.kind, e.retryable), (ErrorKind::Server, false));
+        let e = NemoError::from_code(422, "", &Caller::default());
+        assert_eq!(e.kind, ErrorKind::Protocol);
+        let e = NemoError::from_code(403, "", &Caller::default());
+        assert_eq!(e.kind, ErrorKind::Refused);
+    }
+
+    #[test]
+    fn kinds_have_stable_names() {
+        assert_eq!(ErrorKind::FileType.as_str(), "file_type");
+        assert_eq!(ErrorKind::RateLimit.as_str(), "rate_limit");
+        assert_eq!(NemoError::aborted().kind.as_str(), "aborted");
+    }
+}

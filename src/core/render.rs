@@ -1,0 +1,590 @@
+//! The export job as a state machine; time is an input.
+//!
+//! Owns: the render id (`render_<unix ms>`, a new one for each submit), the submit retry (once,
+//! with a new id, when the failure is retryable), the poll schedule (every `poll_interval_ms`,
+//! a failed poll retried with the same id up to `max_poll_failures` times in a row), reading
+//! every documented form of the status ([`parse_status`]), the fallback download when a
+//! finished job names no usable URL, the timeout and abort (both cancel the job on the
+//! server), and which jobs to persist so a reload can resume them ([`PendingRender`]).
+//!
+//! ```text
+//!  new ─▶ Submitting(id) ─ok─▶ Waiting ─(interval)─▶ Polling ─ pending/processing ─▶ Waiting
+//!            │  └ retryable failure, first time ─▶ Submitting(new id)
+//!            └ other failure ─▶ Finished(Err)          Polling ─ completed ─▶ Finished(Ok)
+//!  resume ─▶ Polling                                   Polling ─ failed ───▶ Finished(Err)
+//!  timeout or abort (any live phase) ─▶ Cancelling ─ done ─▶ Finished(Err)
+//! ```
+//!
+//! Outputs besides the step: [`RenderOutput::Progress`] for the user, and
+//! [`RenderOutput::Persist`]/[`RenderOutput::Forget`] for the shell's storage.
+//!
+//! Does not own: HTTP (the shell), the request bodies (`api.rs`), auth and rate-limit retries
+//! (`session.rs`, applied to each request before its result reaches this machine).
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::api::is_valid_id;
+use super::error::{ErrorKind, NemoError};
+
+/// Durations of an export, ms; defaults from API.md and DESIGN.md.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderConfig {
+    /// Time between polls.
+    pub poll_interval_ms: u64,
+    /// Time from submit (or resume) to giving up and cancelling.
+    pub timeout_ms: u64,
+    /// Failed polls in a row before giving up (the job stays persisted for a later resume).
+    pub max_poll_failures: u32,
+}
+
+impl Default for RenderConfig {
+    fn default() -> Self {
+        RenderConfig { poll_interval_ms: 30_000, timeout_ms: 600_000, max_poll_failures: 5 }
+    }
+}
+
+/// A job worth resuming after a reload; stored as JSON by the shell.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRender {
+    /// Render id.
+    pub id: String,
+    /// The session it belongs to.
+    #[serde(rename = "sessionId")]
+    pub session_id: String,
+    /// When it was submitted, unix ms.
+    #[serde(rename = "startedAt")]
+    pub started_at: u64,
+}
+
+/// Reads the stored list; anything malformed is dropped, never fatal.
+pub fn decode_pending(stored: &str) -> Vec<PendingRender> {
+    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(stored) else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .filter_map(|v| serde_json::from_value::<PendingRender>(v).ok())
+        .filter(|p| is_valid_id(&p.id) && is_valid_id(&p.session_id))
+        .collect()
+}
+
+/// Writes the list for storage.
+pub fn encode_pending(list: &[PendingRender]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// A job's status as the service reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RenderStatus {
+    /// Queued.
+    Pending,
+    /// Rendering.
+    Processing,
+    /// Done.
+    Completed,
+    /// Failed (or cancelled).
+    Failed,
+}
+
+impl RenderStatus {
+    /// Stable name for JS.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RenderStatus::Pending => "pending",
+            RenderStatus::Processing => "processing",
+            RenderStatus::Completed => "completed",
+            RenderStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One status answer, read tolerantly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusReport {
+    /// The status (an unknown word reads as processing).
+    pub status: RenderStatus,
+    /// 0–100, when given.
+    pub progress: Option<f64>,
+    /// The MP4's URL, when given and usable.
+    pub url: Option<String>,
+    /// The service's error text for a failed job.
+    pub error: Option<String>,
+}
+
+/// A URL we may hand to a `<video>` or a link: http(s), or a same-origin path.
+fn usable_url(u: &str) -> bool {
+    let l = u.trim().to_ascii_lowercase();
+    (l.starts_with("https://") || l.starts_with("http://") || (l.starts_with('/') && !l.starts_with("//")))
+        && !u.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn url_in(v: &Value) -> Option<String> {
+    let direct = ["outputUrl", "output_url", "downloadUrl", "download_url", "url"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str));
+    let nested = || v.get("output").and_then(|o| o.get("url")).and_then(Value::as_str);
+    direct.or_else(nested).filter(|u| usable_url(u)).map(str::to_owned)
+}
+
+/// Reads a status answer: `top` is the whole body, `data` its payload (see `api::decode`);
+/// the status, progress and URL may be in either, the URL at `outputUrl` or `output.url`.
+pub fn parse_status(top: &Value, data: &Value) -> StatusReport {
+    let pick = |k: &str| data.get(k).or_else(|| top.get(k));
+    let word = pick("status").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+    let url = url_in(data).or_else(|| url_in(top));
+    let status = match word.as_str() {
+        "completed" | "complete" | "done" | "success" | "succeeded" | "finished" => RenderStatus::Completed,
+        "failed" | "failure" | "error" | "cancelled" | "canceled" => RenderStatus::Failed,
+        "pending" | "queued" | "waiting" | "submitted" => RenderStatus::Pending,
+        // No status word but a URL: done.
+        "" if url.is_some() => RenderStatus::Completed,
+        _ => RenderStatus::Processing,
+    };
+    let progress = pick("progress")
+        .and_then(|p| p.as_f64().or_else(|| p.as_str().and_then(|s| s.trim().trim_end_matches('%').parse().ok())))
+        .filter(|p| p.is_finite())
+        .map(|p| p.clamp(0.0, 100.0));
+    let error = pick("error").and_then(|e| match e {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    });
+    StatusReport { status, progress, url, error }
+}
+
+/// Where the finished video is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExportOutcome {
+    /// A URL to the MP4.
+    Url(String),
+    /// No usable URL: fetch `GET /api/render/proxy/<id>/download` (with auth) instead.
+    Download,
+}
+
+/// The finished export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportDone {
+    /// The render id.
+    pub id: String,
+    /// Where the video is.
+    pub outcome: ExportOutcome,
+}
+
+/// What the shell should do now.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Submit the job with this id, then call `on_submitted`.
+    Submit(String),
+    /// Nothing until [`RenderJob::poll_timeout`], then `on_tick`.
+    Wait,
+    /// Ask for the status of this id, then call `on_status`.
+    Poll(String),
+    /// Cancel this id on the server, then call `on_cancelled` (its result does not matter).
+    Cancel(String),
+    /// Over.
+    Finished(Result<ExportDone, NemoError>),
+}
+
+/// Side outputs for the user and the storage.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RenderOutput {
+    /// For a progress bar.
+    Progress {
+        /// Status word.
+        status: &'static str,
+        /// 0–100 when known.
+        percent: Option<f64>,
+    },
+    /// Store this job (it was accepted by the service).
+    Persist(PendingRender),
+    /// Remove this job from storage (it finished, failed or was cancelled).
+    Forget(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Submitting { retried: bool },
+    Waiting { until: u64 },
+    Polling,
+    Cancelling(NemoError),
+    Finished(Result<ExportDone, NemoError>),
+}
+
+/// One export job.
+#[derive(Debug)]
+pub struct RenderJob {
+    config: RenderConfig,
+    id: String,
+    session_id: String,
+    deadline: u64,
+    failures: u32,
+    accepted: bool,
+    phase: Phase,
+    outputs: VecDeque<RenderOutput>,
+}
+
+/// `render_<ms>`, later than `previous` when there is one (two submits in one ms differ).
+pub fn render_id(now: u64, previous: Option<&str>) -> String {
+    let prev = previous.and_then(|p| p.strip_prefix("render_")).and_then(|n| n.parse::<u64>().ok());
+    let ms = match prev {
+        Some(p) if p >= now => p + 1,
+        _ => now,
+    };
+    format!("render_{ms}")
+}
+
+impl RenderJob {
+    /// A new export for `session_id`, submitted at `now`.
+    pub fn submit(config: RenderConfig, session_id: &str, now: u64) -> Self {
+        Self::build(config, render_id(now, None), session_id, now, Phase::Submitting { retried: false }, false)
+    }
+
+    /// Resumes a stored job: it is polled at once, with a fresh timeout.
+    pub fn resume(config: RenderConfig, pending: &PendingRender, now: u64) -> Self {
+        Self::build(config, pending.id.clone(), &pending.session_id, now, Phase::Polling, true)
+    }
+
+    fn build(config: RenderConfig, id: String, session_id: &str, now: u64, phase: Phase, accepted: bool) -> Self {
+        let deadline = now.saturating_add(config.timeout_ms);
+        RenderJob {
+            config,
+            id,
+            session_id: session_id.to_owned(),
+            deadline,
+            failures: 0,
+            accepted,
+            phase,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// The current render id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The next side output.
+    pub fn poll_output(&mut self) -> Option<RenderOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// What to do now.
+    pub fn step(&self) -> Step {
+        match &self.phase {
+            Phase::Submitting { .. } => Step::Submit(self.id.clone()),
+            Phase::Waiting { .. } => Step::Wait,
+            Phase::Polling => Step::Poll(self.id.clone()),
+            Phase::Cancelling(_) => Step::Cancel(self.id.clone()),
+            Phase::Finished(r) => Step::Finished(r.clone()),
+        }
+    }
+
+    /// When to call `on_tick`.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match self.phase {
+            Phase::Waiting { until } => Some(until.min(self.deadline)),
+            Phase::Submitting { .. } | Phase::Polling => Some(self.deadline),
+            _ => None,
+        }
+    }
+
+    /// Time passed.
+    pub fn on_tick(&mut self, now: u64) {
+        if !self.live() {
+            return;
+        }
+        if now >= self.deadline {
+            self.cancel(NemoError::timeout("EXPORT_TIMEOUT", "The export"));
+        } else if let Phase::Waiting { until } = self.phase
+            && now >= until
+        {
+            self.phase = Phase::Polling;
+        }
+    }
+
+    /// The caller aborted: the job is cancelled on the server.
+    pub fn abort(&mut self) {
+        if self.live() {
+            self.cancel(NemoError::aborted());
+        }
+    }
+
+    fn live(&self) -> bool {
+        !matches!(self.phase, Phase::Cancelling(_) | Phase::Finished(_))
+    }
+
+    fn cancel(&mut self, reason: NemoError) {
+        if self.accepted || matches!(self.phase, Phase::Submitting { .. }) {
+            // A submit in flight may have been accepted: cancel it too.
+            self.phase = Phase::Cancelling(reason);
+        } else {
+            self.finish(Err(reason));
+        }
+    }
+
+    /// The cancel request finished (either way).
+    pub fn on_cancelled(&mut self) {
+        if let Phase::Cancelling(reason) = &self.phase {
+            let reason = reason.clone();
+            self.outputs.push_back(RenderOutput::Forget(self.id.clone()));
+            self.finish(Err(reason));
+        }
+    }
+
+    fn finish(&mut self, result: Result<ExportDone, NemoError>) {
+        self.phase = Phase::Finished(result);
+    }
+
+    /// The submit's result: the decoded answer (`top`, `data`) or the failure.
+    pub fn on_submitted(&mut self, result: Result<(Value, Value), NemoError>, now: u64) {
+        let Phase::Submitting { retried } = self.phase else { return };
+        match result {
+            Ok((top, data)) => {
+                self.accepted = true;
+                self.outputs.push_back(RenderOutput::Persist(PendingRender {
+                    id: self.id.clone(),
+                    session_id: self.session_id.clone(),
+                    started_at: now,
+                }));
+                let report = parse_status(&top, &data);
+                if matches!(report.status, RenderStatus::Completed | RenderStatus::Failed) {
+                    return self.on_report(report, now);
+                }
+                self.progress(&report);
+                self.phase = Phase::Waiting { until: now.saturating_add(self.config.poll_interval_ms) };
+            }
+            Err(e) if e.retryable && !retried && e.kind != ErrorKind::Aborted => {
+                self.id = render_id(now, Some(&self.id));
+                self.phase = Phase::Submitting { retried: true };
+            }
+            Err(e) => self.finish(Err(e)),
+        }
+    }
+
+    /// A poll's result.
+    pub fn on_status(&mut self, result: Result<(Value, Value), NemoError>, now: u64) {
+        if self.phase != Phase::Polling {
+            return;
+        }
+        match result {
+            Ok((top, data)) => {
+                self.failures = 0;
+                self.on_report(parse_status(&top, &data), now);
+            }
+            Err(e) if e.retryable => {
+                self.failures += 1;
+                if self.failures >= self.config.max_poll_failures {
+                    // Kept in storage: the job may still finish, and a resume can find it.
+                    return self.finish(Err(e));
+                }
+                self.phase = Phase::Waiting { until: now.saturating_add(self.config.poll_interval_ms) };
+            }
+            Err(e) => {
+                // The service does not know this job (or refuses us): it will not finish.
+                self.outputs.push_back(RenderOutput::Forget(self.id.clone()));
+                self.finish(Err(e));
+            }
+        }
+    }
+
+    fn progress(&mut self, r: &StatusReport) {
+        self.outputs.push_back(RenderOutput::Progress { status: r.status.as_str(), percent: r.progress });
+    }
+
+    fn on_report(&mut self, report: StatusReport, now: u64) {
+        match report.status {
+            RenderStatus::Completed => {
+                self.outputs.push_back(RenderOutput::Progress { status: "completed", percent: Some(100.0) });
+                self.outputs.push_back(RenderOutput::Forget(self.id.clone()));
+                let outcome = report.url.map_or(ExportOutcome::Download, ExportOutcome::Url);
+                self.finish(Ok(ExportDone { id: self.id.clone(), outcome }));
+            }
+            RenderStatus::Failed => {
+                self.progress(&report);
+                self.outputs.push_back(RenderOutput::Forget(self.id.clone()));
+                let detail = report.error.unwrap_or_else(|| "the render failed".to_owned());
+                let err = NemoError::new(ErrorKind::Server, "RENDER_FAILED", true, format!("render failed: {detail}"))
+                    .with_user_message("The export failed on the render service. Try exporting again.");
+                self.finish(Err(err));
+            }
+            RenderStatus::Pending | RenderStatus::Processing => {
+                self.progress(&report);
+                self.phase = Phase::Waiting { until: now.saturating_add(self.config.poll_interval_ms) };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cfg() -> RenderConfig {
+        RenderConfig { poll_interval_ms: 10, timeout_ms: 1000, max_poll_failures: 3 }
+    }
+    fn ok(v: Value) -> Result<(Value, Value), NemoError> {
+        let data = v.get("data").cloned().unwrap_or(v.clone());
+        Ok((v, data))
+    }
+    fn outputs(j: &mut RenderJob) -> Vec<RenderOutput> {
+        std::iter::from_fn(|| j.poll_output()).collect()
+    }
+
+    #[test]
+    fn submit_poll_complete() {
+        let mut j = RenderJob::submit(cfg(), "sess", 1000);
+        assert_eq!(j.step(), Step::Submit("render_1000".into()));
+        j.on_submitted(ok(json!({"id": "render_1000", "status": "pending", "progress": 0})), 1001);
+        assert_eq!(
+            outputs(&mut j),
+            vec![
+                RenderOutput::Persist(PendingRender { id: "render_1000".into(), session_id: "sess".into(), started_at: 1001 }),
+                RenderOutput::Progress { status: "pending", percent: Some(0.0) },
+            ]
+        );
+        assert_eq!((j.step(), j.poll_timeout()), (Step::Wait, Some(1011)));
+        j.on_tick(1010);
+        assert_eq!(j.step(), Step::Wait);
+        j.on_tick(1011);
+        assert_eq!(j.step(), Step::Poll("render_1000".into()));
+        j.on_status(ok(json!({"code": 0, "data": {"status": "processing", "progress": 40}})), 1012);
+        assert_eq!(outputs(&mut j), vec![RenderOutput::Progress { status: "processing", percent: Some(40.0) }]);
+        j.on_tick(1022);
+        j.on_status(ok(json!({"status": "completed", "output": {"url": "https://cdn/x.mp4"}})), 1023);
+        assert_eq!(
+            j.step(),
+            Step::Finished(Ok(ExportDone { id: "render_1000".into(), outcome: ExportOutcome::Url("https://cdn/x.mp4".into()) }))
+        );
+        assert!(outputs(&mut j).contains(&RenderOutput::Forget("render_1000".into())));
+    }
+
+    #[test]
+    fn every_documented_url_place() {
+        let forms = [
+            json!({"status": "completed", "outputUrl": "https://a/1.mp4"}),
+            json!({"status": "completed", "output": {"url": "https://a/1.mp4"}}),
+            json!({"success": true, "data": {"status": "completed", "outputUrl": "https://a/1.mp4"}}),
+            json!({"code": 0, "data": {"status": "completed", "output": {"url": "https://a/1.mp4"}}}),
+            json!({"success": true, "data": {"status": "completed"}, "outputUrl": "https://a/1.mp4"}),
+        ];
+        for f in forms {
+            let data = f.get("data").cloned().unwrap_or(f.clone());
+            let r = parse_status(&f, &data);
+            assert_eq!((r.status, r.url.as_deref()), (RenderStatus::Completed, Some("https://a/1.mp4")), "{f}");
+        }
+    }
+
+    #[test]
+    fn completed_without_usable_url_falls_back_to_download() {
+        for body in [json!({"status": "completed"}), json!({"status": "done", "outputUrl": "javascript:alert(1)"})] {
+            let mut j = RenderJob::resume(cfg(), &PendingRender { id: "render_5".into(), session_id: "s".into(), started_at: 0 }, 0);
+            j.on_status(ok(body), 1);
+            assert_eq!(j.step(), Step::Finished(Ok(ExportDone { id: "render_5".into(), outcome: ExportOutcome::Download })));
+        }
+    }
+
+    #[test]
+    fn submit_failure_retried_once_with_new_id() {
+        let mut j = RenderJob::submit(cfg(), "s", 500);
+        j.on_submitted(Err(NemoError::network("reset")), 500);
+        assert_eq!(j.step(), Step::Submit("render_501".into()), "a new, later id even within the same ms");
+        j.on_submitted(Err(NemoError::network("reset")), 502);
+        assert_eq!(j.step(), Step::Finished(Err(NemoError::network("reset"))));
+        // A refusal is not retried.
+        let mut j = RenderJob::submit(cfg(), "s", 500);
+        let plan = NemoError::from_code(402, "", &Default::default());
+        j.on_submitted(Err(plan.clone()), 501);
+        assert_eq!(j.step(), Step::Finished(Err(plan)));
+    }
+
+    #[test]
+    fn poll_failure_retried_with_same_id_then_gives_up_keeping_the_job() {
+        let mut j = RenderJob::resume(cfg(), &PendingRender { id: "render_7".into(), session_id: "s".into(), started_at: 0 }, 0);
+        let mut now = 0;
+        for _ in 0..2 {
+            j.on_status(Err(NemoError::network("x")), now);
+            now += 10;
+            j.on_tick(now);
+            assert_eq!(j.step(), Step::Poll("render_7".into()));
+        }
+        j.on_status(Err(NemoError::network("x")), now);
+        assert!(matches!(j.step(), Step::Finished(Err(_))));
+        assert!(!outputs(&mut j).iter().any(|o| matches!(o, RenderOutput::Forget(_))));
+    }
+
+    #[test]
+    fn poll_success_resets_failures() {
+        let mut j = RenderJob::resume(cfg(), &PendingRender { id: "render_7".into(), session_id: "s".into(), started_at: 0 }, 0);
+        let mut now = 0;
+        for i in 0..6 {
+            let r = if i % 2 == 0 { Err(NemoError::network("x")) } else { ok(json!({"status": "processing"})) };
+            j.on_status(r, now);
+            now += 10;
+            j.on_tick(now);
+        }
+        assert_eq!(j.step(), Step::Poll("render_7".into()));
+    }
+
+    #[test]
+    fn failed_render() {
+        let mut j = RenderJob::resume(cfg(), &PendingRender { id: "render_7".into(), session_id: "s".into(), started_at: 0 }, 0);
+        j.on_status(ok(json!({"success": true, "data": {"status": "failed", "error": "codec"}})), 1);
+        let Step::Finished(Err(e)) = j.step() else { panic!() };
+        assert_eq!(e.code.to_string(), "RENDER_FAILED");
+        assert!(e.message.contains("codec"));
+    }
+
+    #[test]
+    fn timeout_cancels_then_forgets() {
+        let mut j = RenderJob::submit(cfg(), "s", 0);
+        j.on_submitted(ok(json!({"status": "pending"})), 0);
+        let mut now = 0;
+        while let Step::Wait | Step::Poll(_) = j.step() {
+            if let Step::Poll(_) = j.step() {
+                j.on_status(ok(json!({"status": "processing"})), now);
+            }
+            now = j.poll_timeout().unwrap();
+            j.on_tick(now);
+        }
+        assert_eq!(now, 1000);
+        assert_eq!(j.step(), Step::Cancel("render_0".into()));
+        j.on_cancelled();
+        let Step::Finished(Err(e)) = j.step() else { panic!() };
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(outputs(&mut j).contains(&RenderOutput::Forget("render_0".into())));
+    }
+
+    #[test]
+    fn abort_cancels() {
+        let mut j = RenderJob::submit(cfg(), "s", 0);
+        j.abort();
+        assert_eq!(j.step(), Step::Cancel("render_0".into()), "a submit in flight may have landed");
+        j.on_cancelled();
+        let Step::Finished(Err(e)) = j.step() else { panic!() };
+        assert_eq!(e.kind, ErrorKind::Aborted);
+    }
+
+    #[test]
+    fn pending_storage_is_tolerant() {
+        let list = vec![PendingRender { id: "render_1".into(), session_id: "7350000000000000001".into(), started_at: 9 }];
+        let s = encode_pending(&list);
+        assert_eq!(s, r#"[{"id":"render_1","sessionId":"7350000000000000001","startedAt":9}]"#);
+        assert_eq!(decode_pending(&s), list);
+        assert_eq!(decode_pending("garbage"), vec![]);
+        assert_eq!(decode_pending(r#"[{"id":"../x","sessionId":"s","startedAt":1},{"id":"render_2"},7]"#), vec![]);
+    }
+
+    #[test]
+    fn status_words_and_progress() {
+        let r = parse_status(&json!({"status": "QUEUED", "progress": "35%"}), &json!({}));
+        assert_eq!((r.status, r.progress), (RenderStatus::Pending, Some(35.0)));
+        let r = parse_status(&json!({"status": "rendering", "progress": 250}), &json!({}));
+        assert_eq!((r.status, r.progress), (RenderStatus::Processing, Some(100.0)));
+        assert_eq!(parse_status(&json!({"url": "https://x/y.mp4"}), &json!({})).status, RenderStatus::Completed);
+        assert_eq!(parse_status(&json!({}), &json!({})).status, RenderStatus::Processing);
+    }
+}
