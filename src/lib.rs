@@ -17,4 +17,4 @@
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]
-mod js;
+pub mod js;

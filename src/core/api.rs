@@ -40,7 +40,10 @@ impl Token {
         let token = token.into();
         let t = token.trim();
         if t.is_empty() || t.len() > 4096 || !t.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(NemoError::refused("BAD_TOKEN", "the token is empty or not a valid header value"));
+            return Err(NemoError::refused(
+                "BAD_TOKEN",
+                "the token is empty or not a valid header value",
+            ));
         }
         Ok(Token(t.to_owned()))
     }
@@ -65,7 +68,10 @@ impl fmt::Display for Token {
 
 /// Whether `id` may go into a URL path: `[0-9A-Za-z_-]{1,64}`.
 pub fn is_valid_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Checks an id before it enters a path.
@@ -73,8 +79,11 @@ pub fn check_id(what: &str, id: &str) -> Result<(), NemoError> {
     if is_valid_id(id) {
         Ok(())
     } else {
-        Err(NemoError::refused("BAD_ID", format!("invalid {what}: expected 1-64 of [0-9A-Za-z_-]"))
-            .with_user_message(format!("That {what} is not valid.")))
+        Err(NemoError::refused(
+            "BAD_ID",
+            format!("invalid {what}: expected 1-64 of [0-9A-Za-z_-]"),
+        )
+        .with_user_message(format!("That {what} is not valid.")))
     }
 }
 
@@ -106,7 +115,10 @@ fn header_safe(what: &str, v: &str) -> Result<(), NemoError> {
     if v.len() <= 256 && v.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
         Ok(())
     } else {
-        Err(NemoError::refused("BAD_OPTION", format!("{what} must be printable ASCII, 256 bytes at most")))
+        Err(NemoError::refused(
+            "BAD_OPTION",
+            format!("{what} must be printable ASCII, 256 bytes at most"),
+        ))
     }
 }
 
@@ -119,8 +131,15 @@ impl ApiConfig {
             || (base.starts_with('/') && !base.starts_with("//"))
             || lower.starts_with("https://")
             || lower.starts_with("http://");
-        if !ok || base.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
-            return Err(NemoError::refused("BAD_BASE_URL", "baseUrl must be an http(s) URL or a same-origin path"));
+        if !ok
+            || base
+                .chars()
+                .any(|c| c.is_whitespace() || c == '?' || c == '#')
+        {
+            return Err(NemoError::refused(
+                "BAD_BASE_URL",
+                "baseUrl must be an http(s) URL or a same-origin path",
+            ));
         }
         self.base_url = base;
         header_safe("skillSource", &self.skill_source)?;
@@ -179,7 +198,16 @@ impl fmt::Debug for HttpRequest {
         let headers: Vec<(&str, &str)> = self
             .headers
             .iter()
-            .map(|(k, v)| (*k, if k.eq_ignore_ascii_case("authorization") { "Bearer ***" } else { v.as_str() }))
+            .map(|(k, v)| {
+                (
+                    *k,
+                    if k.eq_ignore_ascii_case("authorization") {
+                        "Bearer ***"
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
             .collect();
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
@@ -270,7 +298,10 @@ struct ExportOutput {
 }
 
 impl ExportOutput {
-    const MP4_HIGH: ExportOutput = ExportOutput { format: "mp4", quality: "high" };
+    const MP4_HIGH: ExportOutput = ExportOutput {
+        format: "mp4",
+        quality: "high",
+    };
 }
 
 /// Who the request is from.
@@ -284,19 +315,34 @@ pub struct Auth<'a> {
 
 impl ApiConfig {
     /// Builds the request for `endpoint`.
-    pub fn request(&self, endpoint: &Endpoint<'_>, auth: Auth<'_>) -> Result<HttpRequest, NemoError> {
+    pub fn request(
+        &self,
+        endpoint: &Endpoint<'_>,
+        auth: Auth<'_>,
+    ) -> Result<HttpRequest, NemoError> {
         use Endpoint::*;
         let (method, path, body) = match endpoint {
             AnonymousToken => {
                 if auth.client_id.is_none() {
-                    return Err(NemoError::refused("NO_CLIENT_ID", "the anonymous token needs a client id"));
+                    return Err(NemoError::refused(
+                        "NO_CLIENT_ID",
+                        "the anonymous token needs a client id",
+                    ));
                 }
-                (Method::Post, "/api/auth/anonymous-token".to_owned(), Body::Empty)
+                (
+                    Method::Post,
+                    "/api/auth/anonymous-token".to_owned(),
+                    Body::Empty,
+                )
             }
             CreateSession { language } => {
                 header_safe("language", language)?;
                 let body = json!({"task_name": "project", "language": language}).to_string();
-                (Method::Post, format!("/api/tasks/me/with-session/{APP_NAME}"), Body::Json(body))
+                (
+                    Method::Post,
+                    format!("/api/tasks/me/with-session/{APP_NAME}"),
+                    Body::Json(body),
+                )
             }
             Chat { session_id, text } => {
                 check_id("session id", session_id)?;
@@ -307,44 +353,89 @@ impl ApiConfig {
                     "new_message": {"role": "user", "parts": [{"text": text}]},
                     "streaming": true,
                 });
-                (Method::Post, "/run_sse".to_owned(), Body::Json(body.to_string()))
+                (
+                    Method::Post,
+                    "/run_sse".to_owned(),
+                    Body::Json(body.to_string()),
+                )
             }
             UploadFiles { session_id } => {
                 check_id("session id", session_id)?;
-                (Method::Post, format!("/api/upload-video/{APP_NAME}/me/{session_id}"), Body::Multipart)
+                (
+                    Method::Post,
+                    format!("/api/upload-video/{APP_NAME}/me/{session_id}"),
+                    Body::Multipart,
+                )
             }
             UploadUrls { session_id, urls } => {
                 check_id("session id", session_id)?;
                 super::upload::check_urls(urls)?;
                 let body = json!({"urls": urls, "source_type": "url"}).to_string();
-                (Method::Post, format!("/api/upload-video/{APP_NAME}/me/{session_id}"), Body::Json(body))
+                (
+                    Method::Post,
+                    format!("/api/upload-video/{APP_NAME}/me/{session_id}"),
+                    Body::Json(body),
+                )
             }
-            Credits => (Method::Get, "/api/credits/balance/simple".to_owned(), Body::Empty),
+            Credits => (
+                Method::Get,
+                "/api/credits/balance/simple".to_owned(),
+                Body::Empty,
+            ),
             State { session_id } => {
                 check_id("session id", session_id)?;
-                (Method::Get, format!("/api/state/{APP_NAME}/me/{session_id}/latest"), Body::Empty)
+                (
+                    Method::Get,
+                    format!("/api/state/{APP_NAME}/me/{session_id}/latest"),
+                    Body::Empty,
+                )
             }
-            Export { render_id, session_id, draft_json } => {
+            Export {
+                render_id,
+                session_id,
+                draft_json,
+            } => {
                 check_id("render id", render_id)?;
                 check_id("session id", session_id)?;
                 let draft: &RawValue = serde_json::from_str(draft_json)
                     .map_err(|_| NemoError::refused("BAD_DRAFT", "the draft is not JSON"))?;
-                let body = ExportBody { id: render_id, session_id, draft, output: ExportOutput::MP4_HIGH };
+                let body = ExportBody {
+                    id: render_id,
+                    session_id,
+                    draft,
+                    output: ExportOutput::MP4_HIGH,
+                };
                 let body = serde_json::to_string(&body)
                     .map_err(|_| NemoError::refused("BAD_DRAFT", "the draft could not be sent"))?;
-                (Method::Post, "/api/render/proxy/lambda".to_owned(), Body::Json(body))
+                (
+                    Method::Post,
+                    "/api/render/proxy/lambda".to_owned(),
+                    Body::Json(body),
+                )
             }
             ExportStatus { render_id } => {
                 check_id("render id", render_id)?;
-                (Method::Get, format!("/api/render/proxy/lambda/{render_id}"), Body::Empty)
+                (
+                    Method::Get,
+                    format!("/api/render/proxy/lambda/{render_id}"),
+                    Body::Empty,
+                )
             }
             Download { render_id } => {
                 check_id("render id", render_id)?;
-                (Method::Get, format!("/api/render/proxy/{render_id}/download"), Body::Empty)
+                (
+                    Method::Get,
+                    format!("/api/render/proxy/{render_id}/download"),
+                    Body::Empty,
+                )
             }
             CancelExport { render_id } => {
                 check_id("render id", render_id)?;
-                (Method::Post, format!("/api/render/proxy/lambda/{render_id}/cancel"), Body::Empty)
+                (
+                    Method::Post,
+                    format!("/api/render/proxy/lambda/{render_id}/cancel"),
+                    Body::Empty,
+                )
             }
         };
         let mut headers: Vec<(&'static str, String)> = vec![
@@ -370,7 +461,12 @@ impl ApiConfig {
         if matches!(body, Body::Json(_)) {
             headers.push(("Content-Type", "application/json".to_owned()));
         }
-        Ok(HttpRequest { method, url: format!("{}{path}", self.base_url), headers, body })
+        Ok(HttpRequest {
+            method,
+            url: format!("{}{path}", self.base_url),
+            headers,
+            body,
+        })
     }
 }
 
@@ -405,7 +501,11 @@ fn code_value(v: &Value) -> Option<i64> {
 fn text_of(v: Option<&Value>) -> String {
     match v {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Object(o)) => o.get("message").and_then(Value::as_str).unwrap_or("").to_owned(),
+        Some(Value::Object(o)) => o
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
         Some(Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
     }
@@ -435,14 +535,23 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
     };
     let Some(top) = parsed else {
         if ok_status {
-            return Err(NemoError::protocol("BAD_JSON", format!("expected JSON, got: {}", excerpt(resp.body))));
+            return Err(NemoError::protocol(
+                "BAD_JSON",
+                format!("expected JSON, got: {}", excerpt(resp.body)),
+            ));
         }
-        return Err(with_wait(NemoError::from_code(resp.status.into(), &excerpt(resp.body), caller)));
+        return Err(with_wait(NemoError::from_code(
+            resp.status.into(),
+            &excerpt(resp.body),
+            caller,
+        )));
     };
     let obj = top.as_object();
     // Envelope {code, message, data}.
     if let Some(code) = obj.and_then(|o| o.get("code")).and_then(code_value)
-        && obj.is_some_and(|o| o.contains_key("data") || o.contains_key("message") || o.contains_key("msg"))
+        && obj.is_some_and(|o| {
+            o.contains_key("data") || o.contains_key("message") || o.contains_key("msg")
+        })
     {
         if code != 0 {
             let o = obj.expect("checked above");
@@ -471,7 +580,10 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
         return Ok(Decoded { data, top });
     }
     if ok_status {
-        return Ok(Decoded { data: top.clone(), top });
+        return Ok(Decoded {
+            data: top.clone(),
+            top,
+        });
     }
     // ADK's FastAPI errors: {"detail": "..."} or {"detail": [...]}.
     let detail = obj.and_then(|o| o.get("detail"));
@@ -481,17 +593,30 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
         None => text_of(obj.and_then(|o| o.get("message").or_else(|| o.get("error")))),
     };
     if resp.status == 404 && detail_text.starts_with("Session not found") {
-        return Err(NemoError::new(ErrorKind::Session, 404, true, format!("API error 404: {}", excerpt(&detail_text)))
-            .with_user_message(super::error::row(1002).map_or("", |r| r.user_message)));
+        return Err(NemoError::new(
+            ErrorKind::Session,
+            404,
+            true,
+            format!("API error 404: {}", excerpt(&detail_text)),
+        )
+        .with_user_message(super::error::row(1002).map_or("", |r| r.user_message)));
     }
-    Err(with_wait(NemoError::from_code(resp.status.into(), &excerpt(&detail_text), caller)))
+    Err(with_wait(NemoError::from_code(
+        resp.status.into(),
+        &excerpt(&detail_text),
+        caller,
+    )))
 }
 
 /// Whether a `/run_sse` response is the event stream (else its body is an error to
 /// [`decode`]).
 pub fn is_event_stream(status: u16, content_type: Option<&str>) -> bool {
     (200..300).contains(&status)
-        && content_type.is_none_or(|ct| ct.to_ascii_lowercase().trim_start().starts_with("text/event-stream"))
+        && content_type.is_none_or(|ct| {
+            ct.to_ascii_lowercase()
+                .trim_start()
+                .starts_with("text/event-stream")
+        })
 }
 
 /// The error for a `/run_sse` response that is not a stream: [`decode`]'s error, or a protocol
@@ -499,7 +624,10 @@ pub fn is_event_stream(status: u16, content_type: Option<&str>) -> bool {
 pub fn chat_open_error(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> NemoError {
     match decode(resp, caller, now_ms) {
         Err(e) => e,
-        Ok(_) => NemoError::protocol("NOT_A_STREAM", "the chat endpoint answered JSON instead of an event stream"),
+        Ok(_) => NemoError::protocol(
+            "NOT_A_STREAM",
+            "the chat endpoint answered JSON instead of an event stream",
+        ),
     }
 }
 
@@ -507,11 +635,19 @@ pub fn chat_open_error(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> 
 pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
     let v = value.trim();
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(v.parse::<u64>().unwrap_or(u64::MAX / 1000).saturating_mul(1000));
+        return Some(
+            v.parse::<u64>()
+                .unwrap_or(u64::MAX / 1000)
+                .saturating_mul(1000),
+        );
     }
     let at = httpdate::parse_http_date(v).ok()?;
     let at_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
-    Some(u64::try_from(at_ms).unwrap_or(u64::MAX).saturating_sub(now_ms))
+    Some(
+        u64::try_from(at_ms)
+            .unwrap_or(u64::MAX)
+            .saturating_sub(now_ms),
+    )
 }
 
 fn missing(what: &str) -> NemoError {
@@ -558,15 +694,23 @@ pub fn parse_token(data: &Value) -> Result<TokenGrant, NemoError> {
         token: Token::new(token)?,
         user_id: str_or_number(data.get("user_id").or_else(|| data.get("userId"))),
         credits: number(data.get("credits")),
-        expires_at: data.get("expires_at").or_else(|| data.get("expiresAt")).and_then(Value::as_str).map(str::to_owned),
+        expires_at: data
+            .get("expires_at")
+            .or_else(|| data.get("expiresAt"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
 }
 
 /// Reads the session `data`: the session id, kept as a string (it is a 19-digit number).
 pub fn parse_session(data: &Value) -> Result<String, NemoError> {
-    let id = str_or_number(data.get("session_id").or_else(|| data.get("sessionId"))).ok_or_else(|| missing("session_id"))?;
+    let id = str_or_number(data.get("session_id").or_else(|| data.get("sessionId")))
+        .ok_or_else(|| missing("session_id"))?;
     if !is_valid_id(&id) {
-        return Err(NemoError::protocol("BAD_ID", "the server sent an invalid session id"));
+        return Err(NemoError::protocol(
+            "BAD_ID",
+            "the server sent an invalid session id",
+        ));
     }
     Ok(id)
 }
@@ -592,7 +736,11 @@ pub fn parse_credits(data: &Value) -> Result<Credits, NemoError> {
     }
     let frozen = frozen.unwrap_or(0.0);
     let available = available.unwrap_or_else(|| (total.unwrap_or(0.0) - frozen).max(0.0));
-    Ok(Credits { available, frozen, total: total.unwrap_or(available + frozen) })
+    Ok(Credits {
+        available,
+        frozen,
+        total: total.unwrap_or(available + frozen),
+    })
 }
 
 /// Reads the draft out of the state `data` (`state.draft`, or `draft` directly; a draft sent
@@ -629,7 +777,11 @@ pub struct UploadedFile {
 
 /// Reads the upload `data` (`files[]`, or a bare array).
 pub fn parse_upload(data: &Value) -> Result<Vec<UploadedFile>, NemoError> {
-    let files = data.get("files").or(Some(data)).and_then(Value::as_array).ok_or_else(|| missing("files"))?;
+    let files = data
+        .get("files")
+        .or(Some(data))
+        .and_then(Value::as_array)
+        .ok_or_else(|| missing("files"))?;
     Ok(files
         .iter()
         .filter(|f| f.is_object())
@@ -655,19 +807,36 @@ mod tests {
     use crate::core::error::ErrorCode;
 
     fn cfg() -> ApiConfig {
-        ApiConfig { base_url: "https://api.test".into(), ..ApiConfig::default() }
+        ApiConfig {
+            base_url: "https://api.test".into(),
+            ..ApiConfig::default()
+        }
     }
     fn token() -> Token {
         Token::new("nmv_usr_secret").unwrap()
     }
     fn auth(t: &Token) -> Auth<'_> {
-        Auth { token: Some(t), client_id: Some("c-1") }
+        Auth {
+            token: Some(t),
+            client_id: Some("c-1"),
+        }
     }
     fn header<'a>(r: &'a HttpRequest, name: &str) -> Option<&'a str> {
-        r.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        r.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
     fn ok(body: &str) -> Result<Decoded, NemoError> {
-        decode(HttpResponse { status: 200, body, retry_after: None }, &Caller::default(), 0)
+        decode(
+            HttpResponse {
+                status: 200,
+                body,
+                retry_after: None,
+            },
+            &Caller::default(),
+            0,
+        )
     }
 
     #[test]
@@ -676,20 +845,43 @@ mod tests {
         let urls = vec!["https://x.y/a.mp4".to_owned()];
         let eps = [
             Endpoint::CreateSession { language: "en" },
-            Endpoint::Chat { session_id: "123", text: "hi" },
+            Endpoint::Chat {
+                session_id: "123",
+                text: "hi",
+            },
             Endpoint::UploadFiles { session_id: "123" },
-            Endpoint::UploadUrls { session_id: "123", urls: &urls },
+            Endpoint::UploadUrls {
+                session_id: "123",
+                urls: &urls,
+            },
             Endpoint::Credits,
             Endpoint::State { session_id: "123" },
-            Endpoint::Export { render_id: "render_1", session_id: "123", draft_json: "{}" },
-            Endpoint::ExportStatus { render_id: "render_1" },
-            Endpoint::Download { render_id: "render_1" },
-            Endpoint::CancelExport { render_id: "render_1" },
+            Endpoint::Export {
+                render_id: "render_1",
+                session_id: "123",
+                draft_json: "{}",
+            },
+            Endpoint::ExportStatus {
+                render_id: "render_1",
+            },
+            Endpoint::Download {
+                render_id: "render_1",
+            },
+            Endpoint::CancelExport {
+                render_id: "render_1",
+            },
         ];
         for ep in &eps {
             let r = cfg().request(ep, auth(&t)).unwrap();
-            assert_eq!(header(&r, "X-Skill-Source"), Some("colab-text-to-video"), "{ep:?}");
-            assert_eq!(header(&r, "X-Skill-Version"), Some(env!("CARGO_PKG_VERSION")));
+            assert_eq!(
+                header(&r, "X-Skill-Source"),
+                Some("colab-text-to-video"),
+                "{ep:?}"
+            );
+            assert_eq!(
+                header(&r, "X-Skill-Version"),
+                Some(env!("CARGO_PKG_VERSION"))
+            );
             assert_eq!(header(&r, "X-Skill-Platform"), Some("unknown"));
             assert_eq!(header(&r, "Authorization"), Some("Bearer nmv_usr_secret"));
             assert_eq!(header(&r, "X-Client-Id"), Some("c-1"));
@@ -698,14 +890,29 @@ mod tests {
         }
         let anon = cfg().request(&Endpoint::AnonymousToken, auth(&t)).unwrap();
         assert_eq!(header(&anon, "Authorization"), None);
-        assert_eq!((anon.method, anon.url.as_str()), (Method::Post, "https://api.test/api/auth/anonymous-token"));
-        assert!(cfg().request(&Endpoint::AnonymousToken, Auth::default()).is_err());
+        assert_eq!(
+            (anon.method, anon.url.as_str()),
+            (Method::Post, "https://api.test/api/auth/anonymous-token")
+        );
+        assert!(
+            cfg()
+                .request(&Endpoint::AnonymousToken, Auth::default())
+                .is_err()
+        );
     }
 
     #[test]
     fn paths_and_bodies() {
         let t = token();
-        let r = cfg().request(&Endpoint::Chat { session_id: "7350000000000000001", text: "make a video" }, auth(&t)).unwrap();
+        let r = cfg()
+            .request(
+                &Endpoint::Chat {
+                    session_id: "7350000000000000001",
+                    text: "make a video",
+                },
+                auth(&t),
+            )
+            .unwrap();
         assert_eq!(r.url, "https://api.test/run_sse");
         assert_eq!(header(&r, "Accept"), Some("text/event-stream"));
         assert_eq!(header(&r, "Content-Type"), Some("application/json"));
@@ -717,30 +924,84 @@ mod tests {
         assert_eq!(v["app_name"], "nemo_agent");
 
         let draft = r#"{"t":[{"tt":0,"sg":[{"d":1.50}]}],"big":12345678901234567890}"#;
-        let r = cfg().request(&Endpoint::Export { render_id: "render_9", session_id: "s", draft_json: draft }, auth(&t)).unwrap();
+        let r = cfg()
+            .request(
+                &Endpoint::Export {
+                    render_id: "render_9",
+                    session_id: "s",
+                    draft_json: draft,
+                },
+                auth(&t),
+            )
+            .unwrap();
         let Body::Json(b) = &r.body else { panic!() };
         assert!(b.contains(draft), "draft goes back byte for byte: {b}");
         assert!(b.contains(r#""sessionId":"s""#));
         assert!(b.contains(r#""output":{"format":"mp4","quality":"high"}"#));
 
-        let s = cfg().request(&Endpoint::State { session_id: "abc" }, auth(&t)).unwrap();
+        let s = cfg()
+            .request(&Endpoint::State { session_id: "abc" }, auth(&t))
+            .unwrap();
         assert_eq!(s.url, "https://api.test/api/state/nemo_agent/me/abc/latest");
-        let c = cfg().request(&Endpoint::CancelExport { render_id: "render_1" }, auth(&t)).unwrap();
-        assert_eq!(c.url, "https://api.test/api/render/proxy/lambda/render_1/cancel");
-        let d = cfg().request(&Endpoint::Download { render_id: "render_1" }, auth(&t)).unwrap();
+        let c = cfg()
+            .request(
+                &Endpoint::CancelExport {
+                    render_id: "render_1",
+                },
+                auth(&t),
+            )
+            .unwrap();
+        assert_eq!(
+            c.url,
+            "https://api.test/api/render/proxy/lambda/render_1/cancel"
+        );
+        let d = cfg()
+            .request(
+                &Endpoint::Download {
+                    render_id: "render_1",
+                },
+                auth(&t),
+            )
+            .unwrap();
         assert_eq!(d.url, "https://api.test/api/render/proxy/render_1/download");
     }
 
     #[test]
     fn ids_checked_before_paths() {
         let t = token();
-        for bad in ["", "../etc", "a/b", "a%2Fb", "x?y", "a b", &"x".repeat(65), "é"] {
-            let e = cfg().request(&Endpoint::State { session_id: bad }, auth(&t)).unwrap_err();
+        for bad in [
+            "",
+            "../etc",
+            "a/b",
+            "a%2Fb",
+            "x?y",
+            "a b",
+            &"x".repeat(65),
+            "é",
+        ] {
+            let e = cfg()
+                .request(&Endpoint::State { session_id: bad }, auth(&t))
+                .unwrap_err();
             assert_eq!(e.kind, ErrorKind::Refused, "{bad}");
-            assert!(cfg().request(&Endpoint::ExportStatus { render_id: bad }, auth(&t)).is_err());
+            assert!(
+                cfg()
+                    .request(&Endpoint::ExportStatus { render_id: bad }, auth(&t))
+                    .is_err()
+            );
         }
         assert!(is_valid_id(&"a".repeat(64)));
-        assert!(cfg().request(&Endpoint::Export { render_id: "r", session_id: "s", draft_json: "{bad" }, auth(&t)).is_err());
+        assert!(
+            cfg()
+                .request(
+                    &Endpoint::Export {
+                        render_id: "r",
+                        session_id: "s",
+                        draft_json: "{bad"
+                    },
+                    auth(&t)
+                )
+                .is_err()
+        );
     }
 
     #[test]
@@ -757,20 +1018,69 @@ mod tests {
     #[test]
     fn config_validation() {
         for good in ["", "/proxy", "http://127.0.0.1:8787", "https://a.b/"] {
-            assert!(ApiConfig { base_url: good.into(), ..cfg() }.validated().is_ok(), "{good}");
+            assert!(
+                ApiConfig {
+                    base_url: good.into(),
+                    ..cfg()
+                }
+                .validated()
+                .is_ok(),
+                "{good}"
+            );
         }
-        for bad in ["ftp://x", "//evil.com", "javascript:x", "https://a b", "https://a?x"] {
-            assert!(ApiConfig { base_url: bad.into(), ..cfg() }.validated().is_err(), "{bad}");
+        for bad in [
+            "ftp://x",
+            "//evil.com",
+            "javascript:x",
+            "https://a b",
+            "https://a?x",
+        ] {
+            assert!(
+                ApiConfig {
+                    base_url: bad.into(),
+                    ..cfg()
+                }
+                .validated()
+                .is_err(),
+                "{bad}"
+            );
         }
-        assert_eq!(ApiConfig { base_url: "https://a.b/".into(), ..cfg() }.validated().unwrap().base_url, "https://a.b");
-        assert!(ApiConfig { platform: "x\ny".into(), ..cfg() }.validated().is_err());
+        assert_eq!(
+            ApiConfig {
+                base_url: "https://a.b/".into(),
+                ..cfg()
+            }
+            .validated()
+            .unwrap()
+            .base_url,
+            "https://a.b"
+        );
+        assert!(
+            ApiConfig {
+                platform: "x\ny".into(),
+                ..cfg()
+            }
+            .validated()
+            .is_err()
+        );
     }
 
     #[test]
     fn three_envelope_forms() {
-        assert_eq!(ok(r#"{"code":0,"message":"ok","data":{"a":1}}"#).unwrap().data, json!({"a": 1}));
-        assert_eq!(ok(r#"{"success":true,"data":{"a":2}}"#).unwrap().data, json!({"a": 2}));
-        assert_eq!(ok(r#"{"a":3,"extra":[1]}"#).unwrap().data, json!({"a": 3, "extra": [1]}));
+        assert_eq!(
+            ok(r#"{"code":0,"message":"ok","data":{"a":1}}"#)
+                .unwrap()
+                .data,
+            json!({"a": 1})
+        );
+        assert_eq!(
+            ok(r#"{"success":true,"data":{"a":2}}"#).unwrap().data,
+            json!({"a": 2})
+        );
+        assert_eq!(
+            ok(r#"{"a":3,"extra":[1]}"#).unwrap().data,
+            json!({"a": 3, "extra": [1]})
+        );
         let e = ok(r#"{"code":1001,"message":"token expired"}"#).unwrap_err();
         assert_eq!((e.code, e.kind), (ErrorCode::Num(1001), ErrorKind::Auth));
         let e = ok(r#"{"code":"2001","msg":"none","data":null}"#).unwrap_err();
@@ -785,20 +1095,46 @@ mod tests {
     #[test]
     fn http_errors() {
         let c = Caller::default();
-        let r = |status, body, retry_after| decode(HttpResponse { status, body, retry_after }, &c, 1_000_000).unwrap_err();
+        let r = |status, body, retry_after| {
+            decode(
+                HttpResponse {
+                    status,
+                    body,
+                    retry_after,
+                },
+                &c,
+                1_000_000,
+            )
+            .unwrap_err()
+        };
         assert_eq!(r(400, "", None).code, ErrorCode::Num(400));
-        assert_eq!(r(402, r#"{"detail":"upgrade"}"#, None).kind, ErrorKind::Plan);
+        assert_eq!(
+            r(402, r#"{"detail":"upgrade"}"#, None).kind,
+            ErrorKind::Plan
+        );
         let e = r(429, "slow down", Some("7"));
-        assert_eq!((e.kind, e.retry_after_ms), (ErrorKind::RateLimit, Some(7000)));
+        assert_eq!(
+            (e.kind, e.retry_after_ms),
+            (ErrorKind::RateLimit, Some(7000))
+        );
         let e = r(404, r#"{"detail":"Session not found: 123"}"#, None);
         assert_eq!(e.kind, ErrorKind::Session);
-        assert_eq!(r(404, r#"{"detail":"Agent not found: x"}"#, None).kind, ErrorKind::Refused);
-        assert_eq!(r(422, r#"{"detail":[{"loc":["body"]}]}"#, None).kind, ErrorKind::Protocol);
+        assert_eq!(
+            r(404, r#"{"detail":"Agent not found: x"}"#, None).kind,
+            ErrorKind::Refused
+        );
+        assert_eq!(
+            r(422, r#"{"detail":[{"loc":["body"]}]}"#, None).kind,
+            ErrorKind::Protocol
+        );
         assert_eq!(r(403, "Forbidden", None).kind, ErrorKind::Refused);
         let e = r(502, "bad gateway", None);
         assert!(e.retryable);
         // An envelope error code wins over the HTTP status.
-        assert_eq!(r(401, r#"{"code":1001,"message":"expired"}"#, None).code, ErrorCode::Num(1001));
+        assert_eq!(
+            r(401, r#"{"code":1001,"message":"expired"}"#, None).code,
+            ErrorCode::Num(1001)
+        );
     }
 
     #[test]
@@ -806,43 +1142,91 @@ mod tests {
         assert_eq!(retry_after_ms("30", 0), Some(30_000));
         assert_eq!(retry_after_ms(" 2 ", 0), Some(2000));
         let now = 784_111_777_000 - 5_000; // 5 s before Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(5_000));
-        assert_eq!(retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", now + 10_000), Some(0));
+        assert_eq!(
+            retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(5_000)
+        );
+        assert_eq!(
+            retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", now + 10_000),
+            Some(0)
+        );
         assert_eq!(retry_after_ms("soon", 0), None);
         assert_eq!(retry_after_ms("-1", 0), None);
     }
 
     #[test]
     fn chat_open() {
-        assert!(is_event_stream(200, Some("text/event-stream; charset=utf-8")));
+        assert!(is_event_stream(
+            200,
+            Some("text/event-stream; charset=utf-8")
+        ));
         assert!(is_event_stream(200, None));
         assert!(!is_event_stream(200, Some("application/json")));
         assert!(!is_event_stream(404, Some("text/event-stream")));
         let c = Caller::default();
-        let e = chat_open_error(HttpResponse { status: 200, body: r#"{"code":1002,"message":"no session"}"#, retry_after: None }, &c, 0);
+        let e = chat_open_error(
+            HttpResponse {
+                status: 200,
+                body: r#"{"code":1002,"message":"no session"}"#,
+                retry_after: None,
+            },
+            &c,
+            0,
+        );
         assert_eq!(e.kind, ErrorKind::Session);
-        let e = chat_open_error(HttpResponse { status: 200, body: r#"{"code":0,"data":{}}"#, retry_after: None }, &c, 0);
+        let e = chat_open_error(
+            HttpResponse {
+                status: 200,
+                body: r#"{"code":0,"data":{}}"#,
+                retry_after: None,
+            },
+            &c,
+            0,
+        );
         assert_eq!(e.kind, ErrorKind::Protocol);
     }
 
     #[test]
     fn readers() {
         let g = parse_token(&json!({"token": "nmv_usr_x", "credits": 100, "user_id": "anon_1", "expires_at": "2026-12-01T00:00:00Z"})).unwrap();
-        assert_eq!((g.token.expose(), g.user_id.as_deref(), g.credits), ("nmv_usr_x", Some("anon_1"), Some(100.0)));
+        assert_eq!(
+            (g.token.expose(), g.user_id.as_deref(), g.credits),
+            ("nmv_usr_x", Some("anon_1"), Some(100.0))
+        );
         assert!(parse_token(&json!({})).is_err());
-        assert_eq!(parse_session(&json!({"session_id": "7350000000000000001"})).unwrap(), "7350000000000000001");
-        assert_eq!(parse_session(&json!({"session_id": 7350000000000000001u64})).unwrap(), "7350000000000000001");
+        assert_eq!(
+            parse_session(&json!({"session_id": "7350000000000000001"})).unwrap(),
+            "7350000000000000001"
+        );
+        assert_eq!(
+            parse_session(&json!({"session_id": 7350000000000000001u64})).unwrap(),
+            "7350000000000000001"
+        );
         assert!(parse_session(&json!({"session_id": "../x"})).is_err());
         let c = parse_credits(&json!({"available": 90, "frozen": "10", "total": 100})).unwrap();
         assert_eq!((c.available, c.frozen, c.total), (90.0, 10.0, 100.0));
-        assert_eq!(parse_credits(&json!({"total": 100, "frozen": 5})).unwrap().available, 95.0);
+        assert_eq!(
+            parse_credits(&json!({"total": 100, "frozen": 5}))
+                .unwrap()
+                .available,
+            95.0
+        );
         assert!(parse_credits(&json!({"x": 1})).is_err());
-        assert_eq!(parse_state_draft(&json!({"state": {"draft": {"t": []}, "video_infos": []}})), Some(json!({"t": []})));
-        assert_eq!(parse_state_draft(&json!({"draft": "{\"t\":[]}"})), Some(json!({"t": []})));
+        assert_eq!(
+            parse_state_draft(&json!({"state": {"draft": {"t": []}, "video_infos": []}})),
+            Some(json!({"t": []}))
+        );
+        assert_eq!(
+            parse_state_draft(&json!({"draft": "{\"t\":[]}"})),
+            Some(json!({"t": []}))
+        );
         assert_eq!(parse_state_draft(&json!({"state": {"draft": null}})), None);
         let f = parse_upload(&json!({"files": [{"filename": "a.mp4", "cdn_url": "https://c/a.mp4", "duration": 3.5, "width": 1920}, 7]})).unwrap();
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].filename.as_str(), f[0].duration, f[0].width), ("a.mp4", Some(3.5), Some(1920.0)));
+        assert_eq!(
+            (f[0].filename.as_str(), f[0].duration, f[0].width),
+            ("a.mp4", Some(3.5), Some(1920.0))
+        );
         assert!(parse_upload(&json!({"nope": 1})).is_err());
     }
 }

@@ -136,10 +136,20 @@ pub enum Step {
 
 #[derive(Clone, Debug, PartialEq)]
 enum Phase {
-    Streaming { last_real: u64, next_notice: u64 },
+    Streaming {
+        last_real: u64,
+        next_notice: u64,
+    },
     CheckingState,
-    DropWait { at: u64, polls: u32, baseline: Option<Value> },
-    DropPolling { polls: u32, baseline: Option<Value> },
+    DropWait {
+        at: u64,
+        polls: u32,
+        baseline: Option<Value>,
+    },
+    DropPolling {
+        polls: u32,
+        baseline: Option<Value>,
+    },
     Finished(Result<ChatResult, NemoError>),
 }
 
@@ -174,7 +184,10 @@ impl ChatTurn {
             started: now,
             before,
             reader,
-            phase: Phase::Streaming { last_real: now, next_notice },
+            phase: Phase::Streaming {
+                last_real: now,
+                next_notice,
+            },
             events: VecDeque::new(),
             actions: Vec::new(),
             summary: None,
@@ -199,7 +212,10 @@ impl ChatTurn {
     /// When to call `on_tick` next, if anything is timed.
     pub fn poll_timeout(&self) -> Option<u64> {
         match &self.phase {
-            Phase::Streaming { last_real, next_notice } => Some(
+            Phase::Streaming {
+                last_real,
+                next_notice,
+            } => Some(
                 (*next_notice)
                     .min(last_real.saturating_add(self.config.idle_timeout_ms))
                     .min(self.started.saturating_add(self.config.total_timeout_ms)),
@@ -227,20 +243,33 @@ impl ChatTurn {
     /// Time passed: notices, timeouts, drop polls.
     pub fn on_tick(&mut self, now: u64) {
         match &mut self.phase {
-            Phase::Streaming { last_real, next_notice } => {
+            Phase::Streaming {
+                last_real,
+                next_notice,
+            } => {
                 if now >= self.started.saturating_add(self.config.total_timeout_ms) {
                     self.fail(NemoError::timeout("CHAT_TIMEOUT", "The request"));
                 } else if now >= last_real.saturating_add(self.config.idle_timeout_ms) {
                     self.fail(NemoError::timeout("CHAT_IDLE_TIMEOUT", "The video agent"));
                 } else if now >= *next_notice {
                     while *next_notice <= now {
-                        *next_notice = next_notice.saturating_add(self.config.still_working_ms.max(1));
+                        *next_notice =
+                            next_notice.saturating_add(self.config.still_working_ms.max(1));
                     }
-                    self.events.push_back(ChatEvent::StillWorking { elapsed_ms: now - self.started });
+                    self.events.push_back(ChatEvent::StillWorking {
+                        elapsed_ms: now - self.started,
+                    });
                 }
             }
-            Phase::DropWait { at, polls, baseline } if now >= *at => {
-                self.phase = Phase::DropPolling { polls: *polls, baseline: baseline.take() };
+            Phase::DropWait {
+                at,
+                polls,
+                baseline,
+            } if now >= *at => {
+                self.phase = Phase::DropPolling {
+                    polls: *polls,
+                    baseline: baseline.take(),
+                };
             }
             _ => {}
         }
@@ -284,7 +313,10 @@ impl ChatTurn {
         let delta = summary.draft_delta.clone();
         self.summary = Some(summary);
         if let Some(after) = delta
-            && self.before.as_ref().is_some_and(|b| !draft::diff(b, &after).is_empty())
+            && self
+                .before
+                .as_ref()
+                .is_some_and(|b| !draft::diff(b, &after).is_empty())
         {
             // The stream already showed the edit landing.
             return self.settle_with_draft(Some(after));
@@ -364,7 +396,10 @@ impl ChatTurn {
 
     fn stream_event(&mut self, ev: StreamEvent, now: u64) {
         if ev.is_real()
-            && let Phase::Streaming { last_real, next_notice } = &mut self.phase
+            && let Phase::Streaming {
+                last_real,
+                next_notice,
+            } = &mut self.phase
         {
             *last_real = now;
             *next_notice = now.saturating_add(self.config.still_working_ms);
@@ -379,7 +414,9 @@ impl ChatTurn {
                 }
             }
             StreamEvent::ToolCall { name } => self.events.push_back(ChatEvent::ToolCall { name }),
-            StreamEvent::ToolResult { name } => self.events.push_back(ChatEvent::ToolResult { name }),
+            StreamEvent::ToolResult { name } => {
+                self.events.push_back(ChatEvent::ToolResult { name })
+            }
             StreamEvent::Error(e) => self.fail(e),
             StreamEvent::Heartbeat | StreamEvent::Quiet => {}
         }
@@ -407,13 +444,21 @@ impl ChatTurn {
             _ => None,
         };
         if let Some(c) = &changes {
-            self.events.push_back(ChatEvent::Changes { summary: c.clone() });
+            self.events
+                .push_back(ChatEvent::Changes { summary: c.clone() });
         } else if silent && self.summary.as_ref().is_some_and(|s| s.messages.is_empty()) {
-            let note = if after.is_some() { NO_REPLY_NO_CHANGE } else { NO_REPLY_UNCHECKED };
+            let note = if after.is_some() {
+                NO_REPLY_NO_CHANGE
+            } else {
+                NO_REPLY_UNCHECKED
+            };
             if let Some(s) = self.summary.as_mut() {
                 s.messages.push(note.to_owned());
             }
-            self.events.push_back(ChatEvent::Text { text: note.to_owned(), partial: false });
+            self.events.push_back(ChatEvent::Text {
+                text: note.to_owned(),
+                partial: false,
+            });
         }
         self.succeed_with(changes, after);
     }
@@ -423,9 +468,18 @@ impl ChatTurn {
     }
 
     fn succeed_with(&mut self, changes: Option<String>, draft: Option<Value>) {
-        let text = self.summary.as_ref().map(|s| s.messages.join("\n\n")).unwrap_or_default();
+        let text = self
+            .summary
+            .as_ref()
+            .map(|s| s.messages.join("\n\n"))
+            .unwrap_or_default();
         self.events.push_back(ChatEvent::Done);
-        self.phase = Phase::Finished(Ok(ChatResult { text, actions: self.actions.clone(), changes, draft }));
+        self.phase = Phase::Finished(Ok(ChatResult {
+            text,
+            actions: self.actions.clone(),
+            changes,
+            draft,
+        }));
     }
 
     fn fail(&mut self, err: NemoError) {
@@ -456,7 +510,10 @@ mod tests {
     }
 
     fn text_event(text: &str) -> String {
-        format!("data: {{\"author\":\"a\",\"content\":{{\"parts\":[{{\"text\":{}}}]}}}}\n\n", json!(text))
+        format!(
+            "data: {{\"author\":\"a\",\"content\":{{\"parts\":[{{\"text\":{}}}]}}}}\n\n",
+            json!(text)
+        )
     }
 
     const TOOL: &str = "data: {\"author\":\"a\",\"content\":{\"parts\":[{\"functionCall\":{\"id\":\"c1\",\"name\":\"add_bgm\",\"args\":{}}}]}}\n\n\
@@ -484,7 +541,16 @@ mod tests {
         t.on_end(20);
         let r = result(&t).unwrap();
         assert_eq!(r.text, "Hi there.");
-        assert_eq!(drain(&mut t), vec![ChatEvent::Text { text: "Hi there.".into(), partial: false }, ChatEvent::Done]);
+        assert_eq!(
+            drain(&mut t),
+            vec![
+                ChatEvent::Text {
+                    text: "Hi there.".into(),
+                    partial: false
+                },
+                ChatEvent::Done
+            ]
+        );
     }
 
     #[test]
@@ -492,11 +558,17 @@ mod tests {
         let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
         assert_eq!(t.poll_timeout(), Some(101));
         t.on_tick(101);
-        assert_eq!(drain(&mut t), vec![ChatEvent::StillWorking { elapsed_ms: 100 }]);
+        assert_eq!(
+            drain(&mut t),
+            vec![ChatEvent::StillWorking { elapsed_ms: 100 }]
+        );
         // Heartbeats do not reset the period.
         t.on_bytes(b": ping\n\n", 150);
         t.on_tick(201);
-        assert_eq!(drain(&mut t), vec![ChatEvent::StillWorking { elapsed_ms: 200 }]);
+        assert_eq!(
+            drain(&mut t),
+            vec![ChatEvent::StillWorking { elapsed_ms: 200 }]
+        );
         // A real event does.
         t.on_bytes(text_event("working on it").as_bytes(), 250);
         drain(&mut t);
@@ -513,7 +585,13 @@ mod tests {
         }
         t.on_tick(1001);
         let err = result(&t).unwrap_err();
-        assert_eq!((err.kind, err.code.clone()), (ErrorKind::Timeout, ErrorCode::Text("CHAT_IDLE_TIMEOUT".into())));
+        assert_eq!(
+            (err.kind, err.code.clone()),
+            (
+                ErrorKind::Timeout,
+                ErrorCode::Text("CHAT_IDLE_TIMEOUT".into())
+            )
+        );
         assert_eq!(drain(&mut t).last(), Some(&ChatEvent::Done));
     }
 
@@ -524,7 +602,10 @@ mod tests {
             t.on_bytes(text_event("more").as_bytes(), now);
         }
         t.on_tick(3001);
-        assert_eq!(result(&t).unwrap_err().code, ErrorCode::Text("CHAT_TIMEOUT".into()));
+        assert_eq!(
+            result(&t).unwrap_err().code,
+            ErrorCode::Text("CHAT_TIMEOUT".into())
+        );
     }
 
     #[test]
@@ -535,16 +616,26 @@ mod tests {
         assert_eq!(t.step(), Step::FetchState);
         t.on_state(Ok(Some(draft_with_bgm())), 7);
         let r = result(&t).unwrap();
-        assert_eq!(r.changes.as_deref(), Some("Changed: Added BGM: Lo-fi (0-10s, 35%)."));
+        assert_eq!(
+            r.changes.as_deref(),
+            Some("Changed: Added BGM: Lo-fi (0-10s, 35%).")
+        );
         let events = drain(&mut t);
-        assert!(events.contains(&ChatEvent::Changes { summary: "Changed: Added BGM: Lo-fi (0-10s, 35%).".into() }));
-        assert!(events.contains(&ChatEvent::ToolCall { name: "add_bgm".into() }));
+        assert!(events.contains(&ChatEvent::Changes {
+            summary: "Changed: Added BGM: Lo-fi (0-10s, 35%).".into()
+        }));
+        assert!(events.contains(&ChatEvent::ToolCall {
+            name: "add_bgm".into()
+        }));
     }
 
     #[test]
     fn state_delta_spares_the_fetch() {
         let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
-        let delta = format!("data: {{\"author\":\"a\",\"actions\":{{\"stateDelta\":{{\"draft\":{}}}}}}}\n\n", draft_with_bgm());
+        let delta = format!(
+            "data: {{\"author\":\"a\",\"actions\":{{\"stateDelta\":{{\"draft\":{}}}}}}}\n\n",
+            draft_with_bgm()
+        );
         t.on_bytes(format!("{TOOL}{delta}").as_bytes(), 5);
         t.on_end(6);
         assert!(result(&t).unwrap().changes.is_some());
@@ -553,7 +644,10 @@ mod tests {
     #[test]
     fn silent_turn_without_change_says_so() {
         let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
-        t.on_bytes(b"data: {\"author\":\"a\",\"errorCode\":\"MODEL_RETURNED_NO_CONTENT\"}\n\n", 2);
+        t.on_bytes(
+            b"data: {\"author\":\"a\",\"errorCode\":\"MODEL_RETURNED_NO_CONTENT\"}\n\n",
+            2,
+        );
         t.on_end(3);
         t.on_state(Ok(Some(draft_plain())), 4);
         let r = result(&t).unwrap();
@@ -570,14 +664,23 @@ mod tests {
         let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
         t.on_end(3);
         t.on_state(Ok(Some(draft_plain())), 4);
-        assert_eq!(result(&t).unwrap().changes.unwrap(), "Timeline now: Timeline (1 track): 1. Video: city (0-10s)");
+        assert_eq!(
+            result(&t).unwrap().changes.unwrap(),
+            "Timeline now: Timeline (1 track): 1. Video: city (0-10s)"
+        );
     }
 
     #[test]
     fn error_event_fails_once() {
         let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
-        t.on_bytes(b"data: {\"author\":\"a\",\"errorCode\":\"SAFETY\"}\n\ndata: {\"error\": \"x\"}\n\n", 2);
-        assert_eq!(result(&t).unwrap_err().code, ErrorCode::Text("SAFETY".into()));
+        t.on_bytes(
+            b"data: {\"author\":\"a\",\"errorCode\":\"SAFETY\"}\n\ndata: {\"error\": \"x\"}\n\n",
+            2,
+        );
+        assert_eq!(
+            result(&t).unwrap_err().code,
+            ErrorCode::Text("SAFETY".into())
+        );
         t.on_end(3);
         assert_eq!(drain(&mut t), vec![ChatEvent::Done]);
     }
@@ -613,7 +716,11 @@ mod tests {
                 Step::FetchState => {
                     fetches += 1;
                     // A failed poll counts as unchanged.
-                    let r = if fetches == 2 { Err(NemoError::network("x")) } else { Ok(Some(draft_plain())) };
+                    let r = if fetches == 2 {
+                        Err(NemoError::network("x"))
+                    } else {
+                        Ok(Some(draft_plain()))
+                    };
                     t.on_state(r, now);
                     continue;
                 }
@@ -645,14 +752,37 @@ mod tests {
     fn actions_once_after_their_text() {
         let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
         t.on_bytes(text_event("Done! Click Export to download.").as_bytes(), 2);
-        t.on_bytes(text_event("Or click the Export button later.").as_bytes(), 3);
+        t.on_bytes(
+            text_event("Or click the Export button later.").as_bytes(),
+            3,
+        );
         t.on_end(4);
         let events = drain(&mut t);
-        assert_eq!(events[0], ChatEvent::Text { text: "Done! Click Export to download.".into(), partial: false });
-        assert_eq!(events[1], ChatEvent::Action { action: GuiAction::Export });
-        assert_eq!(events.iter().filter(|e| matches!(e, ChatEvent::Action { .. })).count(), 1);
+        assert_eq!(
+            events[0],
+            ChatEvent::Text {
+                text: "Done! Click Export to download.".into(),
+                partial: false
+            }
+        );
+        assert_eq!(
+            events[1],
+            ChatEvent::Action {
+                action: GuiAction::Export
+            }
+        );
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| matches!(e, ChatEvent::Action { .. }))
+                .count(),
+            1
+        );
         assert_eq!(result(&t).unwrap().actions, vec![GuiAction::Export]);
-        assert_eq!(result(&t).unwrap().text, "Done! Click Export to download.\n\nOr click the Export button later.");
+        assert_eq!(
+            result(&t).unwrap().text,
+            "Done! Click Export to download.\n\nOr click the Export button later."
+        );
     }
 
     #[test]

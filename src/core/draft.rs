@@ -80,12 +80,15 @@ pub struct Track {
 impl Track {
     /// The label to show: the track's, else the first segment's.
     pub fn display_label(&self) -> Option<&str> {
-        self.label.as_deref().or_else(|| self.segments.iter().find_map(|s| s.label.as_deref()))
+        self.label
+            .as_deref()
+            .or_else(|| self.segments.iter().find_map(|s| s.label.as_deref()))
     }
 
     /// The volume to show: the track's, else the first segment's.
     pub fn display_volume(&self) -> Option<f64> {
-        self.volume.or_else(|| self.segments.iter().find_map(|s| s.volume))
+        self.volume
+            .or_else(|| self.segments.iter().find_map(|s| s.volume))
     }
 
     /// The span its segments cover, ms.
@@ -131,7 +134,11 @@ const VOLUME_KEYS: [&str; 3] = ["volume", "vol", "v"];
 
 fn label_in(o: &Value) -> Option<String> {
     LABEL_KEYS.iter().find_map(|k| {
-        o.get(*k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+        o.get(*k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
     })
 }
 
@@ -156,15 +163,25 @@ fn volume_of(obj: &Value) -> Option<f64> {
 fn segment(v: &Value, previous_end: f64) -> Segment {
     let start = first_num(v, &["s", "st", "start", "b", "begin"]).unwrap_or(previous_end);
     let dur = first_num(v, &["d", "dur", "duration"]);
-    let end = first_num(v, &["e", "end"]).or(dur.map(|d| start + d)).unwrap_or(start);
-    Segment { id: id_of(v), start_ms: start, end_ms: end.max(start), label: label_of(v), volume: volume_of(v) }
+    let end = first_num(v, &["e", "end"])
+        .or(dur.map(|d| start + d))
+        .unwrap_or(start);
+    Segment {
+        id: id_of(v),
+        start_ms: start,
+        end_ms: end.max(start),
+        label: label_of(v),
+        volume: volume_of(v),
+    }
 }
 
 /// Reads a draft (the `t`/`tt`/`sg` object). Anything that is not a draft reads as an empty
 /// timeline; a draft given as a JSON string is parsed first.
 pub fn timeline(draft: &Value) -> Timeline {
     if let Value::String(s) = draft {
-        return serde_json::from_str::<Value>(s).map(|v| timeline(&v)).unwrap_or_default();
+        return serde_json::from_str::<Value>(s)
+            .map(|v| timeline(&v))
+            .unwrap_or_default();
     }
     let tracks = draft
         .get("t")
@@ -192,25 +209,38 @@ pub fn timeline(draft: &Value) -> Timeline {
                         id: id_of(t),
                         kind: TrackKind::from_tt(t.get("tt").and_then(num).map_or(0, |n| n as i64)),
                         label: t.get("m").and_then(label_in),
-                        volume: t.get("m").and_then(|m| first_num(m, &VOLUME_KEYS)).map(percent_of),
+                        volume: t
+                            .get("m")
+                            .and_then(|m| first_num(m, &VOLUME_KEYS))
+                            .map(percent_of),
                         segments,
                     }
                 })
                 .collect()
         })
         .unwrap_or_default();
-    Timeline { tracks, duration_ms: draft.get("d").and_then(num) }
+    Timeline {
+        tracks,
+        duration_ms: draft.get("d").and_then(num),
+    }
 }
 
 /// A draft is ready to export when a track has at least one segment.
 pub fn is_ready(draft: &Value) -> bool {
-    timeline(draft).tracks.iter().any(|t| !t.segments.is_empty())
+    timeline(draft)
+        .tracks
+        .iter()
+        .any(|t| !t.segments.is_empty())
 }
 
 /// Seconds as the summary writes them: `10`, `2.5`.
 fn secs(ms: f64) -> String {
     let s = (ms / 100.0).round() / 10.0;
-    if s.fract() == 0.0 { format!("{}", s as i64) } else { format!("{s:.1}") }
+    if s.fract() == 0.0 {
+        format!("{}", s as i64)
+    } else {
+        format!("{s:.1}")
+    }
 }
 
 fn percent(v: f64) -> String {
@@ -275,7 +305,10 @@ fn pair<'a, T>(
     let mut unmatched = Vec::new();
     for b in before {
         let found = id(b).and_then(|bid| {
-            after.iter().enumerate().position(|(j, a)| !used[j] && id(a) == Some(bid))
+            after
+                .iter()
+                .enumerate()
+                .position(|(j, a)| !used[j] && id(a) == Some(bid))
         });
         match found {
             Some(j) => {
@@ -298,7 +331,12 @@ fn pair<'a, T>(
             None => removed.push(b),
         }
     }
-    let added = after.iter().enumerate().filter(|(j, _)| !used[*j]).map(|(_, a)| a).collect();
+    let added = after
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| !used[*j])
+        .map(|(_, a)| a)
+        .collect();
     (pairs, removed, added)
 }
 
@@ -331,8 +369,12 @@ pub fn diff(before: &Value, after: &Value) -> Vec<String> {
 /// [`diff`] on decoded timelines.
 pub fn diff_timelines(before: &Timeline, after: &Timeline) -> Vec<String> {
     let mut out = Vec::new();
-    let (pairs, removed, added) =
-        pair(&before.tracks, &after.tracks, |t| t.id.as_deref(), |a, b| a.kind == b.kind);
+    let (pairs, removed, added) = pair(
+        &before.tracks,
+        &after.tracks,
+        |t| t.id.as_deref(),
+        |a, b| a.kind == b.kind,
+    );
     for t in added {
         out.push(format!("Added {}", track_line(t)));
     }
@@ -351,16 +393,22 @@ pub fn diff_timelines(before: &Timeline, after: &Timeline) -> Vec<String> {
         {
             out.push(format!("{who} volume {} → {}", percent(x), percent(y)));
         }
-        let (segs, gone, new) =
-            pair(&b.segments, &a.segments, |s| s.id.as_deref(), |_, _| true);
+        let (segs, gone, new) = pair(&b.segments, &a.segments, |s| s.id.as_deref(), |_, _| true);
         for s in new {
-            out.push(format!("{who}: added a clip ({})", range(s.start_ms, s.end_ms)));
+            out.push(format!(
+                "{who}: added a clip ({})",
+                range(s.start_ms, s.end_ms)
+            ));
         }
         for s in gone {
-            out.push(format!("{who}: removed a clip ({})", range(s.start_ms, s.end_ms)));
+            out.push(format!(
+                "{who}: removed a clip ({})",
+                range(s.start_ms, s.end_ms)
+            ));
         }
         for (x, y) in segs {
-            if !close(Some(x.start_ms), Some(y.start_ms)) || !close(Some(x.end_ms), Some(y.end_ms)) {
+            if !close(Some(x.start_ms), Some(y.start_ms)) || !close(Some(x.end_ms), Some(y.end_ms))
+            {
                 out.push(format!(
                     "{who}: clip retimed {} → {}",
                     range(x.start_ms, x.end_ms),
@@ -375,11 +423,16 @@ pub fn diff_timelines(before: &Timeline, after: &Timeline) -> Vec<String> {
             {
                 out.push(format!("{who}: clip retitled \"{p}\" → \"{q}\""));
             }
-            if a.volume.is_none() && !close(x.volume, y.volume)
+            if a.volume.is_none()
+                && !close(x.volume, y.volume)
                 && let (Some(p), Some(q)) = (x.volume, y.volume)
                 && b.segments.len() > 1
             {
-                out.push(format!("{who}: clip volume {} → {}", percent(p), percent(q)));
+                out.push(format!(
+                    "{who}: clip volume {} → {}",
+                    percent(p),
+                    percent(q)
+                ));
             }
         }
     }
@@ -429,7 +482,10 @@ mod tests {
             "Timeline (3 tracks): 1. BGM: Beat (1.5-4s, 80%) 2. Track: 2 clips (0-3s) 3. Video: empty"
         );
         assert_eq!(summarize(&json!(null)), "Timeline is empty.");
-        assert_eq!(summarize(&json!("{\"t\":[{\"tt\":7,\"m\":{\"title\":\"Hi\"}}]}")), "Timeline (1 track): 1. Title: \"Hi\"");
+        assert_eq!(
+            summarize(&json!("{\"t\":[{\"tt\":7,\"m\":{\"title\":\"Hi\"}}]}")),
+            "Timeline (1 track): 1. Title: \"Hi\""
+        );
     }
 
     #[test]
@@ -446,7 +502,10 @@ mod tests {
         after["t"][0]["sg"][0]["d"] = json!(12000);
         after["t"][1]["m"]["volume"] = json!(0.5);
         after["t"][2]["sg"][0]["m"]["text"] = json!("City Nights");
-        after["t"].as_array_mut().unwrap().push(json!({"tt": 1, "m": {"title": "Rain"}, "sg": [{"s": 0, "d": 5000}]}));
+        after["t"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"tt": 1, "m": {"title": "Rain"}, "sg": [{"s": 0, "d": 5000}]}));
         let changes = diff(&before, &after);
         assert_eq!(
             changes,
@@ -458,7 +517,10 @@ mod tests {
             ]
         );
         let removed = diff(&after, &before);
-        assert!(removed.contains(&"Removed BGM \"Rain\"".to_owned()), "{removed:?}");
+        assert!(
+            removed.contains(&"Removed BGM \"Rain\"".to_owned()),
+            "{removed:?}"
+        );
         assert!(diff(&before, &before).is_empty());
     }
 
@@ -468,7 +530,10 @@ mod tests {
         let after = json!({"t": [{"id": "v", "tt": 0, "sg": [{"id": "b", "s": 1000, "d": 1000}, {"id": "c", "s": 2000, "d": 500}]}]});
         assert_eq!(
             diff(&before, &after),
-            vec!["Video track: added a clip (2-2.5s)", "Video track: removed a clip (0-1s)"]
+            vec![
+                "Video track: added a clip (2-2.5s)",
+                "Video track: removed a clip (0-1s)"
+            ]
         );
     }
 
@@ -476,6 +541,9 @@ mod tests {
     fn describe() {
         assert_eq!(describe_changes(&[]), "No changes to the timeline.");
         assert_eq!(describe_changes(&["Added x".into()]), "Changed: Added x.");
-        assert_eq!(describe_changes(&["a".into(), "b".into()]), "Changed:\n- a\n- b");
+        assert_eq!(
+            describe_changes(&["a".into(), "b".into()]),
+            "Changed:\n- a\n- b"
+        );
     }
 }

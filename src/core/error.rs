@@ -289,8 +289,13 @@ impl NemoError {
 
     /// The caller aborted.
     pub fn aborted() -> Self {
-        NemoError::new(ErrorKind::Aborted, "ABORTED", false, "aborted by the caller")
-            .with_user_message("Stopped.")
+        NemoError::new(
+            ErrorKind::Aborted,
+            "ABORTED",
+            false,
+            "aborted by the caller",
+        )
+        .with_user_message("Stopped.")
     }
 
     /// A client-side timeout; `what` names what took too long.
@@ -312,14 +317,21 @@ impl NemoError {
 
     /// A network failure (no response, or a dropped stream).
     pub fn network(message: impl Into<String>) -> Self {
-        NemoError::new(ErrorKind::Network, "NETWORK", true, message)
-            .with_user_message("Could not reach the video service. Check the connection and try again.")
+        NemoError::new(ErrorKind::Network, "NETWORK", true, message).with_user_message(
+            "Could not reach the video service. Check the connection and try again.",
+        )
     }
 }
 
 impl fmt::Display for NemoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.kind.as_str(), self.code, self.message)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.kind.as_str(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -343,7 +355,10 @@ mod tests {
     use super::*;
 
     fn anon() -> Caller {
-        Caller { anonymous: true, user_id: Some("anon_42".into()) }
+        Caller {
+            anonymous: true,
+            user_id: Some("anon_42".into()),
+        }
     }
 
     #[test]
@@ -362,7 +377,11 @@ mod tests {
         assert_eq!(TABLE.len(), expected.len());
         for (code, kind, retryable, recovery) in expected {
             let r = row(code).unwrap_or_else(|| panic!("row {code}"));
-            assert_eq!((r.kind, r.retryable, r.recovery), (kind, retryable, recovery), "{code}");
+            assert_eq!(
+                (r.kind, r.retryable, r.recovery),
+                (kind, retryable, recovery),
+                "{code}"
+            );
             let e = NemoError::from_code(code, "srv", &Caller::default());
             assert_eq!(e.kind, kind);
             assert_eq!(e.retryable, retryable);
@@ -383,7 +402,10 @@ mod tests {
     #[test]
     fn out_of_credits_anonymous_gets_bind_link() {
         let e = NemoError::from_code(2001, "no credits", &anon());
-        assert_eq!(e.bind_url.as_deref(), Some("https://nemovideo.com/register?bind=anon_42"));
+        assert_eq!(
+            e.bind_url.as_deref(),
+            Some("https://nemovideo.com/register?bind=anon_42")
+        );
         assert!(e.user_message.contains("register?bind=anon_42"));
         let registered = NemoError::from_code(2001, "", &Caller::default());
         assert_eq!(registered.bind_url, None);
@@ -392,9 +414,15 @@ mod tests {
 
     #[test]
     fn bind_id_is_encoded() {
-        let c = Caller { anonymous: true, user_id: Some("a&b=c d".into()) };
+        let c = Caller {
+            anonymous: true,
+            user_id: Some("a&b=c d".into()),
+        };
         let e = NemoError::from_code(2001, "", &c);
-        assert_eq!(e.bind_url.unwrap(), format!("{REGISTER_URL}?bind=a%26b%3Dc%20d"));
+        assert_eq!(
+            e.bind_url.unwrap(),
+            format!("{REGISTER_URL}?bind=a%26b%3Dc%20d")
+        );
     }
 
     #[test]

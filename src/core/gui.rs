@@ -51,8 +51,9 @@ impl GuiAction {
 }
 
 const CLICK_WORDS: &[&str] = &["click", "tap", "press", "hit", "select"];
-const PANEL_WORDS: &[&str] =
-    &["panel", "tab", "editor", "timeline", "sidebar", "view", "menu", "library", "window", "project"];
+const PANEL_WORDS: &[&str] = &[
+    "panel", "tab", "editor", "timeline", "sidebar", "view", "menu", "library", "window", "project",
+];
 const DRAG_WORDS: &[&str] = &["drag", "drop", "dragging", "dropping"];
 /// How many words after "click"/"open" may name the button or panel.
 const REACH: usize = 4;
@@ -177,7 +178,9 @@ mod tests {
     #[test]
     fn several_in_order_once_each() {
         assert_eq!(
-            detect("Drag the clip, then preview in timeline, then click Export. Then click Export again."),
+            detect(
+                "Drag the clip, then preview in timeline, then click Export. Then click Export again."
+            ),
             vec![Edit, Timeline, Export]
         );
     }

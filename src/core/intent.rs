@@ -46,35 +46,86 @@ impl Intent {
 
 const MAX_COMMAND_WORDS: usize = 12;
 
-/// Per intent: English whole words, English phrases (word sequences), Chinese substrings.
-const TABLE: &[(Intent, &[&str], &[&str], &[&str])] = &[
-    (
-        Intent::Export,
-        &["export", "download"],
-        &["send me the video", "send me the mp4", "send me the file", "give me the video"],
-        &["导出", "下载"],
-    ),
-    (Intent::Credits, &["credits", "credit", "balance"], &[], &["积分", "余额"]),
-    (
-        Intent::State,
-        &["status"],
-        &["show tracks", "show the tracks", "show me the tracks", "show timeline", "show the timeline", "show me the timeline"],
-        &["状态", "显示轨道", "查看轨道", "时间线"],
-    ),
-    (Intent::Upload, &["upload"], &[], &["上传"]),
+/// One row of the routing table.
+struct Route {
+    intent: Intent,
+    /// English whole words.
+    words: &'static [&'static str],
+    /// English phrases (word sequences).
+    phrases: &'static [&'static str],
+    /// Chinese substrings.
+    zh: &'static [&'static str],
+}
+
+const TABLE: &[Route] = &[
+    Route {
+        intent: Intent::Export,
+        words: &["export", "download"],
+        phrases: &[
+            "send me the video",
+            "send me the mp4",
+            "send me the file",
+            "give me the video",
+        ],
+        zh: &["导出", "下载"],
+    },
+    Route {
+        intent: Intent::Credits,
+        words: &["credits", "credit", "balance"],
+        phrases: &[],
+        zh: &["积分", "余额"],
+    },
+    Route {
+        intent: Intent::State,
+        words: &["status"],
+        phrases: &[
+            "show tracks",
+            "show the tracks",
+            "show me the tracks",
+            "show timeline",
+            "show the timeline",
+            "show me the timeline",
+        ],
+        zh: &["状态", "显示轨道", "查看轨道", "时间线"],
+    },
+    Route {
+        intent: Intent::Upload,
+        words: &["upload"],
+        phrases: &[],
+        zh: &["上传"],
+    },
 ];
 
 /// Words that make a message a change request for the agent.
 const EDIT_WORDS: &[&str] = &[
-    "add", "make", "change", "create", "generate", "turn", "convert", "remove", "delete", "replace",
-    "insert", "put", "cut", "trim", "edit", "fix", "set", "move", "increase", "decrease", "lower",
-    "raise", "apply", "mute", "speed", "slow", "shorten", "lengthen", "swap", "use", "include",
+    "add", "make", "change", "create", "generate", "turn", "convert", "remove", "delete",
+    "replace", "insert", "put", "cut", "trim", "edit", "fix", "set", "move", "increase",
+    "decrease", "lower", "raise", "apply", "mute", "speed", "slow", "shorten", "lengthen", "swap",
+    "use", "include",
 ];
 const EDIT_ZH: &[&str] = &[
-    "添加", "加上", "加入", "增加", "生成", "制作", "做一个", "修改", "改成", "改为", "删除", "删掉",
-    "替换", "剪辑", "裁剪", "换成", "调整", "去掉",
+    "添加",
+    "加上",
+    "加入",
+    "增加",
+    "生成",
+    "制作",
+    "做一个",
+    "修改",
+    "改成",
+    "改为",
+    "删除",
+    "删掉",
+    "替换",
+    "剪辑",
+    "裁剪",
+    "换成",
+    "调整",
+    "去掉",
 ];
-const NEGATION_WORDS: &[&str] = &["don't", "dont", "do not", "not", "never", "without", "no need"];
+const NEGATION_WORDS: &[&str] = &[
+    "don't", "dont", "do not", "not", "never", "without", "no need",
+];
 const NEGATION_ZH: &[&str] = &["不要", "别", "不用", "先不", "无需"];
 
 /// Lower-case words: runs of letters, digits and apostrophes (’ folded to ').
@@ -95,14 +146,21 @@ fn is_cjk(c: char) -> bool {
 /// Whether the word sequence `phrase` (space-separated) occurs in `ws`.
 fn has_phrase(ws: &[String], phrase: &str) -> bool {
     let p: Vec<&str> = phrase.split(' ').collect();
-    ws.windows(p.len()).any(|w| w.iter().zip(&p).all(|(a, b)| a == b))
+    ws.windows(p.len())
+        .any(|w| w.iter().zip(&p).all(|(a, b)| a == b))
 }
 
 /// Routes a user message.
 pub fn classify(text: &str) -> Intent {
     let ws = words(text);
     let lower = text.to_lowercase();
-    let has_word = |w: &str| if w.contains(' ') { has_phrase(&ws, w) } else { ws.iter().any(|x| x == w) };
+    let has_word = |w: &str| {
+        if w.contains(' ') {
+            has_phrase(&ws, w)
+        } else {
+            ws.iter().any(|x| x == w)
+        }
+    };
     if ws.len() > MAX_COMMAND_WORDS
         || EDIT_WORDS.iter().any(|w| has_word(w))
         || EDIT_ZH.iter().any(|w| lower.contains(w))
@@ -111,12 +169,12 @@ pub fn classify(text: &str) -> Intent {
     {
         return Intent::Chat;
     }
-    for (intent, en_words, en_phrases, zh) in TABLE {
-        if en_words.iter().any(|w| has_word(w))
-            || en_phrases.iter().any(|p| has_phrase(&ws, p))
-            || zh.iter().any(|z| lower.contains(z))
+    for route in TABLE {
+        if route.words.iter().any(|w| has_word(w))
+            || route.phrases.iter().any(|p| has_phrase(&ws, p))
+            || route.zh.iter().any(|z| lower.contains(z))
         {
-            return *intent;
+            return route.intent;
         }
     }
     Intent::Chat
@@ -147,7 +205,10 @@ mod tests {
             ("upload", Intent::Upload),
             ("上传", Intent::Upload),
             ("I want to upload a clip", Intent::Upload),
-            ("make a 30-second city timelapse with lo-fi music", Intent::Chat),
+            (
+                "make a 30-second city timelapse with lo-fi music",
+                Intent::Chat,
+            ),
             ("generate a video about cats", Intent::Chat),
             ("add BGM", Intent::Chat),
         ];

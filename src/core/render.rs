@@ -42,7 +42,11 @@ pub struct RenderConfig {
 
 impl Default for RenderConfig {
     fn default() -> Self {
-        RenderConfig { poll_interval_ms: 30_000, timeout_ms: 600_000, max_poll_failures: 5 }
+        RenderConfig {
+            poll_interval_ms: 30_000,
+            timeout_ms: 600_000,
+            max_poll_failures: 5,
+        }
     }
 }
 
@@ -117,26 +121,46 @@ pub struct StatusReport {
 /// A URL we may hand to a `<video>` or a link: http(s), or a same-origin path.
 fn usable_url(u: &str) -> bool {
     let l = u.trim().to_ascii_lowercase();
-    (l.starts_with("https://") || l.starts_with("http://") || (l.starts_with('/') && !l.starts_with("//")))
+    (l.starts_with("https://")
+        || l.starts_with("http://")
+        || (l.starts_with('/') && !l.starts_with("//")))
         && !u.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 fn url_in(v: &Value) -> Option<String> {
-    let direct = ["outputUrl", "output_url", "downloadUrl", "download_url", "url"]
-        .iter()
-        .find_map(|k| v.get(*k).and_then(Value::as_str));
-    let nested = || v.get("output").and_then(|o| o.get("url")).and_then(Value::as_str);
-    direct.or_else(nested).filter(|u| usable_url(u)).map(str::to_owned)
+    let direct = [
+        "outputUrl",
+        "output_url",
+        "downloadUrl",
+        "download_url",
+        "url",
+    ]
+    .iter()
+    .find_map(|k| v.get(*k).and_then(Value::as_str));
+    let nested = || {
+        v.get("output")
+            .and_then(|o| o.get("url"))
+            .and_then(Value::as_str)
+    };
+    direct
+        .or_else(nested)
+        .filter(|u| usable_url(u))
+        .map(str::to_owned)
 }
 
 /// Reads a status answer: `top` is the whole body, `data` its payload (see `api::decode`);
 /// the status, progress and URL may be in either, the URL at `outputUrl` or `output.url`.
 pub fn parse_status(top: &Value, data: &Value) -> StatusReport {
     let pick = |k: &str| data.get(k).or_else(|| top.get(k));
-    let word = pick("status").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+    let word = pick("status")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let url = url_in(data).or_else(|| url_in(top));
     let status = match word.as_str() {
-        "completed" | "complete" | "done" | "success" | "succeeded" | "finished" => RenderStatus::Completed,
+        "completed" | "complete" | "done" | "success" | "succeeded" | "finished" => {
+            RenderStatus::Completed
+        }
         "failed" | "failure" | "error" | "cancelled" | "canceled" => RenderStatus::Failed,
         "pending" | "queued" | "waiting" | "submitted" => RenderStatus::Pending,
         // No status word but a URL: done.
@@ -144,7 +168,12 @@ pub fn parse_status(top: &Value, data: &Value) -> StatusReport {
         _ => RenderStatus::Processing,
     };
     let progress = pick("progress")
-        .and_then(|p| p.as_f64().or_else(|| p.as_str().and_then(|s| s.trim().trim_end_matches('%').parse().ok())))
+        .and_then(|p| {
+            p.as_f64().or_else(|| {
+                p.as_str()
+                    .and_then(|s| s.trim().trim_end_matches('%').parse().ok())
+            })
+        })
         .filter(|p| p.is_finite())
         .map(|p| p.clamp(0.0, 100.0));
     let error = pick("error").and_then(|e| match e {
@@ -152,7 +181,12 @@ pub fn parse_status(top: &Value, data: &Value) -> StatusReport {
         Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_owned),
         _ => None,
     });
-    StatusReport { status, progress, url, error }
+    StatusReport {
+        status,
+        progress,
+        url,
+        error,
+    }
 }
 
 /// Where the finished video is.
@@ -228,7 +262,9 @@ pub struct RenderJob {
 
 /// `render_<ms>`, later than `previous` when there is one (two submits in one ms differ).
 pub fn render_id(now: u64, previous: Option<&str>) -> String {
-    let prev = previous.and_then(|p| p.strip_prefix("render_")).and_then(|n| n.parse::<u64>().ok());
+    let prev = previous
+        .and_then(|p| p.strip_prefix("render_"))
+        .and_then(|n| n.parse::<u64>().ok());
     let ms = match prev {
         Some(p) if p >= now => p + 1,
         _ => now,
@@ -239,15 +275,36 @@ pub fn render_id(now: u64, previous: Option<&str>) -> String {
 impl RenderJob {
     /// A new export for `session_id`, submitted at `now`.
     pub fn submit(config: RenderConfig, session_id: &str, now: u64) -> Self {
-        Self::build(config, render_id(now, None), session_id, now, Phase::Submitting { retried: false }, false)
+        Self::build(
+            config,
+            render_id(now, None),
+            session_id,
+            now,
+            Phase::Submitting { retried: false },
+            false,
+        )
     }
 
     /// Resumes a stored job: it is polled at once, with a fresh timeout.
     pub fn resume(config: RenderConfig, pending: &PendingRender, now: u64) -> Self {
-        Self::build(config, pending.id.clone(), &pending.session_id, now, Phase::Polling, true)
+        Self::build(
+            config,
+            pending.id.clone(),
+            &pending.session_id,
+            now,
+            Phase::Polling,
+            true,
+        )
     }
 
-    fn build(config: RenderConfig, id: String, session_id: &str, now: u64, phase: Phase, accepted: bool) -> Self {
+    fn build(
+        config: RenderConfig,
+        id: String,
+        session_id: &str,
+        now: u64,
+        phase: Phase,
+        accepted: bool,
+    ) -> Self {
         let deadline = now.saturating_add(config.timeout_ms);
         RenderJob {
             config,
@@ -329,7 +386,8 @@ impl RenderJob {
     pub fn on_cancelled(&mut self) {
         if let Phase::Cancelling(reason) = &self.phase {
             let reason = reason.clone();
-            self.outputs.push_back(RenderOutput::Forget(self.id.clone()));
+            self.outputs
+                .push_back(RenderOutput::Forget(self.id.clone()));
             self.finish(Err(reason));
         }
     }
@@ -340,7 +398,9 @@ impl RenderJob {
 
     /// The submit's result: the decoded answer (`top`, `data`) or the failure.
     pub fn on_submitted(&mut self, result: Result<(Value, Value), NemoError>, now: u64) {
-        let Phase::Submitting { retried } = self.phase else { return };
+        let Phase::Submitting { retried } = self.phase else {
+            return;
+        };
         match result {
             Ok((top, data)) => {
                 self.accepted = true;
@@ -350,11 +410,16 @@ impl RenderJob {
                     started_at: now,
                 }));
                 let report = parse_status(&top, &data);
-                if matches!(report.status, RenderStatus::Completed | RenderStatus::Failed) {
+                if matches!(
+                    report.status,
+                    RenderStatus::Completed | RenderStatus::Failed
+                ) {
                     return self.on_report(report, now);
                 }
                 self.progress(&report);
-                self.phase = Phase::Waiting { until: now.saturating_add(self.config.poll_interval_ms) };
+                self.phase = Phase::Waiting {
+                    until: now.saturating_add(self.config.poll_interval_ms),
+                };
             }
             Err(e) if e.retryable && !retried && e.kind != ErrorKind::Aborted => {
                 self.id = render_id(now, Some(&self.id));
@@ -380,39 +445,64 @@ impl RenderJob {
                     // Kept in storage: the job may still finish, and a resume can find it.
                     return self.finish(Err(e));
                 }
-                self.phase = Phase::Waiting { until: now.saturating_add(self.config.poll_interval_ms) };
+                self.phase = Phase::Waiting {
+                    until: now.saturating_add(self.config.poll_interval_ms),
+                };
             }
             Err(e) => {
                 // The service does not know this job (or refuses us): it will not finish.
-                self.outputs.push_back(RenderOutput::Forget(self.id.clone()));
+                self.outputs
+                    .push_back(RenderOutput::Forget(self.id.clone()));
                 self.finish(Err(e));
             }
         }
     }
 
     fn progress(&mut self, r: &StatusReport) {
-        self.outputs.push_back(RenderOutput::Progress { status: r.status.as_str(), percent: r.progress });
+        self.outputs.push_back(RenderOutput::Progress {
+            status: r.status.as_str(),
+            percent: r.progress,
+        });
     }
 
     fn on_report(&mut self, report: StatusReport, now: u64) {
         match report.status {
             RenderStatus::Completed => {
-                self.outputs.push_back(RenderOutput::Progress { status: "completed", percent: Some(100.0) });
-                self.outputs.push_back(RenderOutput::Forget(self.id.clone()));
-                let outcome = report.url.map_or(ExportOutcome::Download, ExportOutcome::Url);
-                self.finish(Ok(ExportDone { id: self.id.clone(), outcome }));
+                self.outputs.push_back(RenderOutput::Progress {
+                    status: "completed",
+                    percent: Some(100.0),
+                });
+                self.outputs
+                    .push_back(RenderOutput::Forget(self.id.clone()));
+                let outcome = report
+                    .url
+                    .map_or(ExportOutcome::Download, ExportOutcome::Url);
+                self.finish(Ok(ExportDone {
+                    id: self.id.clone(),
+                    outcome,
+                }));
             }
             RenderStatus::Failed => {
                 self.progress(&report);
-                self.outputs.push_back(RenderOutput::Forget(self.id.clone()));
-                let detail = report.error.unwrap_or_else(|| "the render failed".to_owned());
-                let err = NemoError::new(ErrorKind::Server, "RENDER_FAILED", true, format!("render failed: {detail}"))
-                    .with_user_message("The export failed on the render service. Try exporting again.");
+                self.outputs
+                    .push_back(RenderOutput::Forget(self.id.clone()));
+                let detail = report
+                    .error
+                    .unwrap_or_else(|| "the render failed".to_owned());
+                let err = NemoError::new(
+                    ErrorKind::Server,
+                    "RENDER_FAILED",
+                    true,
+                    format!("render failed: {detail}"),
+                )
+                .with_user_message("The export failed on the render service. Try exporting again.");
                 self.finish(Err(err));
             }
             RenderStatus::Pending | RenderStatus::Processing => {
                 self.progress(&report);
-                self.phase = Phase::Waiting { until: now.saturating_add(self.config.poll_interval_ms) };
+                self.phase = Phase::Waiting {
+                    until: now.saturating_add(self.config.poll_interval_ms),
+                };
             }
         }
     }
@@ -424,7 +514,11 @@ mod tests {
     use serde_json::json;
 
     fn cfg() -> RenderConfig {
-        RenderConfig { poll_interval_ms: 10, timeout_ms: 1000, max_poll_failures: 3 }
+        RenderConfig {
+            poll_interval_ms: 10,
+            timeout_ms: 1000,
+            max_poll_failures: 3,
+        }
     }
     fn ok(v: Value) -> Result<(Value, Value), NemoError> {
         let data = v.get("data").cloned().unwrap_or(v.clone());
@@ -438,12 +532,22 @@ mod tests {
     fn submit_poll_complete() {
         let mut j = RenderJob::submit(cfg(), "sess", 1000);
         assert_eq!(j.step(), Step::Submit("render_1000".into()));
-        j.on_submitted(ok(json!({"id": "render_1000", "status": "pending", "progress": 0})), 1001);
+        j.on_submitted(
+            ok(json!({"id": "render_1000", "status": "pending", "progress": 0})),
+            1001,
+        );
         assert_eq!(
             outputs(&mut j),
             vec![
-                RenderOutput::Persist(PendingRender { id: "render_1000".into(), session_id: "sess".into(), started_at: 1001 }),
-                RenderOutput::Progress { status: "pending", percent: Some(0.0) },
+                RenderOutput::Persist(PendingRender {
+                    id: "render_1000".into(),
+                    session_id: "sess".into(),
+                    started_at: 1001
+                }),
+                RenderOutput::Progress {
+                    status: "pending",
+                    percent: Some(0.0)
+                },
             ]
         );
         assert_eq!((j.step(), j.poll_timeout()), (Step::Wait, Some(1011)));
@@ -451,13 +555,28 @@ mod tests {
         assert_eq!(j.step(), Step::Wait);
         j.on_tick(1011);
         assert_eq!(j.step(), Step::Poll("render_1000".into()));
-        j.on_status(ok(json!({"code": 0, "data": {"status": "processing", "progress": 40}})), 1012);
-        assert_eq!(outputs(&mut j), vec![RenderOutput::Progress { status: "processing", percent: Some(40.0) }]);
+        j.on_status(
+            ok(json!({"code": 0, "data": {"status": "processing", "progress": 40}})),
+            1012,
+        );
+        assert_eq!(
+            outputs(&mut j),
+            vec![RenderOutput::Progress {
+                status: "processing",
+                percent: Some(40.0)
+            }]
+        );
         j.on_tick(1022);
-        j.on_status(ok(json!({"status": "completed", "output": {"url": "https://cdn/x.mp4"}})), 1023);
+        j.on_status(
+            ok(json!({"status": "completed", "output": {"url": "https://cdn/x.mp4"}})),
+            1023,
+        );
         assert_eq!(
             j.step(),
-            Step::Finished(Ok(ExportDone { id: "render_1000".into(), outcome: ExportOutcome::Url("https://cdn/x.mp4".into()) }))
+            Step::Finished(Ok(ExportDone {
+                id: "render_1000".into(),
+                outcome: ExportOutcome::Url("https://cdn/x.mp4".into())
+            }))
         );
         assert!(outputs(&mut j).contains(&RenderOutput::Forget("render_1000".into())));
     }
@@ -474,16 +593,37 @@ mod tests {
         for f in forms {
             let data = f.get("data").cloned().unwrap_or(f.clone());
             let r = parse_status(&f, &data);
-            assert_eq!((r.status, r.url.as_deref()), (RenderStatus::Completed, Some("https://a/1.mp4")), "{f}");
+            assert_eq!(
+                (r.status, r.url.as_deref()),
+                (RenderStatus::Completed, Some("https://a/1.mp4")),
+                "{f}"
+            );
         }
     }
 
     #[test]
     fn completed_without_usable_url_falls_back_to_download() {
-        for body in [json!({"status": "completed"}), json!({"status": "done", "outputUrl": "javascript:alert(1)"})] {
-            let mut j = RenderJob::resume(cfg(), &PendingRender { id: "render_5".into(), session_id: "s".into(), started_at: 0 }, 0);
+        for body in [
+            json!({"status": "completed"}),
+            json!({"status": "done", "outputUrl": "javascript:alert(1)"}),
+        ] {
+            let mut j = RenderJob::resume(
+                cfg(),
+                &PendingRender {
+                    id: "render_5".into(),
+                    session_id: "s".into(),
+                    started_at: 0,
+                },
+                0,
+            );
             j.on_status(ok(body), 1);
-            assert_eq!(j.step(), Step::Finished(Ok(ExportDone { id: "render_5".into(), outcome: ExportOutcome::Download })));
+            assert_eq!(
+                j.step(),
+                Step::Finished(Ok(ExportDone {
+                    id: "render_5".into(),
+                    outcome: ExportOutcome::Download
+                }))
+            );
         }
     }
 
@@ -491,7 +631,11 @@ mod tests {
     fn submit_failure_retried_once_with_new_id() {
         let mut j = RenderJob::submit(cfg(), "s", 500);
         j.on_submitted(Err(NemoError::network("reset")), 500);
-        assert_eq!(j.step(), Step::Submit("render_501".into()), "a new, later id even within the same ms");
+        assert_eq!(
+            j.step(),
+            Step::Submit("render_501".into()),
+            "a new, later id even within the same ms"
+        );
         j.on_submitted(Err(NemoError::network("reset")), 502);
         assert_eq!(j.step(), Step::Finished(Err(NemoError::network("reset"))));
         // A refusal is not retried.
@@ -503,7 +647,15 @@ mod tests {
 
     #[test]
     fn poll_failure_retried_with_same_id_then_gives_up_keeping_the_job() {
-        let mut j = RenderJob::resume(cfg(), &PendingRender { id: "render_7".into(), session_id: "s".into(), started_at: 0 }, 0);
+        let mut j = RenderJob::resume(
+            cfg(),
+            &PendingRender {
+                id: "render_7".into(),
+                session_id: "s".into(),
+                started_at: 0,
+            },
+            0,
+        );
         let mut now = 0;
         for _ in 0..2 {
             j.on_status(Err(NemoError::network("x")), now);
@@ -513,15 +665,31 @@ mod tests {
         }
         j.on_status(Err(NemoError::network("x")), now);
         assert!(matches!(j.step(), Step::Finished(Err(_))));
-        assert!(!outputs(&mut j).iter().any(|o| matches!(o, RenderOutput::Forget(_))));
+        assert!(
+            !outputs(&mut j)
+                .iter()
+                .any(|o| matches!(o, RenderOutput::Forget(_)))
+        );
     }
 
     #[test]
     fn poll_success_resets_failures() {
-        let mut j = RenderJob::resume(cfg(), &PendingRender { id: "render_7".into(), session_id: "s".into(), started_at: 0 }, 0);
+        let mut j = RenderJob::resume(
+            cfg(),
+            &PendingRender {
+                id: "render_7".into(),
+                session_id: "s".into(),
+                started_at: 0,
+            },
+            0,
+        );
         let mut now = 0;
         for i in 0..6 {
-            let r = if i % 2 == 0 { Err(NemoError::network("x")) } else { ok(json!({"status": "processing"})) };
+            let r = if i % 2 == 0 {
+                Err(NemoError::network("x"))
+            } else {
+                ok(json!({"status": "processing"}))
+            };
             j.on_status(r, now);
             now += 10;
             j.on_tick(now);
@@ -531,9 +699,22 @@ mod tests {
 
     #[test]
     fn failed_render() {
-        let mut j = RenderJob::resume(cfg(), &PendingRender { id: "render_7".into(), session_id: "s".into(), started_at: 0 }, 0);
-        j.on_status(ok(json!({"success": true, "data": {"status": "failed", "error": "codec"}})), 1);
-        let Step::Finished(Err(e)) = j.step() else { panic!() };
+        let mut j = RenderJob::resume(
+            cfg(),
+            &PendingRender {
+                id: "render_7".into(),
+                session_id: "s".into(),
+                started_at: 0,
+            },
+            0,
+        );
+        j.on_status(
+            ok(json!({"success": true, "data": {"status": "failed", "error": "codec"}})),
+            1,
+        );
+        let Step::Finished(Err(e)) = j.step() else {
+            panic!()
+        };
         assert_eq!(e.code.to_string(), "RENDER_FAILED");
         assert!(e.message.contains("codec"));
     }
@@ -553,7 +734,9 @@ mod tests {
         assert_eq!(now, 1000);
         assert_eq!(j.step(), Step::Cancel("render_0".into()));
         j.on_cancelled();
-        let Step::Finished(Err(e)) = j.step() else { panic!() };
+        let Step::Finished(Err(e)) = j.step() else {
+            panic!()
+        };
         assert_eq!(e.kind, ErrorKind::Timeout);
         assert!(outputs(&mut j).contains(&RenderOutput::Forget("render_0".into())));
     }
@@ -562,20 +745,36 @@ mod tests {
     fn abort_cancels() {
         let mut j = RenderJob::submit(cfg(), "s", 0);
         j.abort();
-        assert_eq!(j.step(), Step::Cancel("render_0".into()), "a submit in flight may have landed");
+        assert_eq!(
+            j.step(),
+            Step::Cancel("render_0".into()),
+            "a submit in flight may have landed"
+        );
         j.on_cancelled();
-        let Step::Finished(Err(e)) = j.step() else { panic!() };
+        let Step::Finished(Err(e)) = j.step() else {
+            panic!()
+        };
         assert_eq!(e.kind, ErrorKind::Aborted);
     }
 
     #[test]
     fn pending_storage_is_tolerant() {
-        let list = vec![PendingRender { id: "render_1".into(), session_id: "7350000000000000001".into(), started_at: 9 }];
+        let list = vec![PendingRender {
+            id: "render_1".into(),
+            session_id: "7350000000000000001".into(),
+            started_at: 9,
+        }];
         let s = encode_pending(&list);
-        assert_eq!(s, r#"[{"id":"render_1","sessionId":"7350000000000000001","startedAt":9}]"#);
+        assert_eq!(
+            s,
+            r#"[{"id":"render_1","sessionId":"7350000000000000001","startedAt":9}]"#
+        );
         assert_eq!(decode_pending(&s), list);
         assert_eq!(decode_pending("garbage"), vec![]);
-        assert_eq!(decode_pending(r#"[{"id":"../x","sessionId":"s","startedAt":1},{"id":"render_2"},7]"#), vec![]);
+        assert_eq!(
+            decode_pending(r#"[{"id":"../x","sessionId":"s","startedAt":1},{"id":"render_2"},7]"#),
+            vec![]
+        );
     }
 
     #[test]
@@ -583,8 +782,17 @@ mod tests {
         let r = parse_status(&json!({"status": "QUEUED", "progress": "35%"}), &json!({}));
         assert_eq!((r.status, r.progress), (RenderStatus::Pending, Some(35.0)));
         let r = parse_status(&json!({"status": "rendering", "progress": 250}), &json!({}));
-        assert_eq!((r.status, r.progress), (RenderStatus::Processing, Some(100.0)));
-        assert_eq!(parse_status(&json!({"url": "https://x/y.mp4"}), &json!({})).status, RenderStatus::Completed);
-        assert_eq!(parse_status(&json!({}), &json!({})).status, RenderStatus::Processing);
+        assert_eq!(
+            (r.status, r.progress),
+            (RenderStatus::Processing, Some(100.0))
+        );
+        assert_eq!(
+            parse_status(&json!({"url": "https://x/y.mp4"}), &json!({})).status,
+            RenderStatus::Completed
+        );
+        assert_eq!(
+            parse_status(&json!({}), &json!({})).status,
+            RenderStatus::Processing
+        );
     }
 }

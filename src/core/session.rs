@@ -65,7 +65,11 @@ pub enum ConnectStep {
 impl Credentials {
     /// Credentials with a configured token.
     pub fn with_token(token: Token) -> Self {
-        Credentials { token: Some(token), configured: true, ..Self::default() }
+        Credentials {
+            token: Some(token),
+            configured: true,
+            ..Self::default()
+        }
     }
 
     /// What `connect()` must do next.
@@ -83,7 +87,10 @@ impl Credentials {
 
     /// Who is calling, for error messages.
     pub fn caller(&self) -> Caller {
-        Caller { anonymous: !self.configured && self.token.is_some(), user_id: self.user_id.clone() }
+        Caller {
+            anonymous: !self.configured && self.token.is_some(),
+            user_id: self.user_id.clone(),
+        }
     }
 
     /// A new anonymous token arrived.
@@ -134,7 +141,11 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// A call about to be made with the credentials' current token.
     pub fn new(creds: &Credentials, rate_limit_wait_ms: u64) -> Self {
-        RetryPolicy { retried: false, generation: creds.token_generation, rate_limit_wait_ms }
+        RetryPolicy {
+            retried: false,
+            generation: creds.token_generation,
+            rate_limit_wait_ms,
+        }
     }
 
     /// Decides what to do about `err`. Call [`RetryPolicy::retrying`] before the retry.
@@ -155,14 +166,21 @@ impl RetryPolicy {
             Recovery::Report => Decision::Fail(err),
             Recovery::RefreshToken if creds.configured => {
                 let msg = "The configured API token was refused (expired or invalid). Set a valid NEMO_TOKEN.";
-                Decision::Fail(NemoError { retryable: false, user_message: msg.to_owned(), ..err })
+                Decision::Fail(NemoError {
+                    retryable: false,
+                    user_message: msg.to_owned(),
+                    ..err
+                })
             }
             Recovery::RefreshToken if creds.token_generation != self.generation => Decision::Retry,
             Recovery::RefreshToken => Decision::RefreshToken,
             Recovery::NewSession => Decision::NewSession,
             Recovery::SendClientId => Decision::EnsureClientId,
             Recovery::WaitAndRetry => {
-                let wait = err.retry_after_ms.unwrap_or(self.rate_limit_wait_ms).min(MAX_RETRY_AFTER_MS);
+                let wait = err
+                    .retry_after_ms
+                    .unwrap_or(self.rate_limit_wait_ms)
+                    .min(MAX_RETRY_AFTER_MS);
                 Decision::Wait(wait)
             }
         }
@@ -190,7 +208,12 @@ mod tests {
         }
     }
     fn grant(t: &str) -> TokenGrant {
-        TokenGrant { token: Token::new(t).unwrap(), user_id: Some("anon_1".into()), credits: Some(100.0), expires_at: None }
+        TokenGrant {
+            token: Token::new(t).unwrap(),
+            user_id: Some("anon_1".into()),
+            credits: Some(100.0),
+            expires_at: None,
+        }
     }
     fn code(n: i64) -> NemoError {
         NemoError::from_code(n, "", &Caller::default())
@@ -203,7 +226,10 @@ mod tests {
         c.client_id = Some("uuid".into());
         assert_eq!(c.connect_step(), ConnectStep::NeedToken);
         c.on_token(grant("t"));
-        assert_eq!((c.connect_step(), c.token_generation), (ConnectStep::NeedSession, 1));
+        assert_eq!(
+            (c.connect_step(), c.token_generation),
+            (ConnectStep::NeedSession, 1)
+        );
         assert!(c.caller().anonymous);
         assert_eq!(c.caller().user_id.as_deref(), Some("anon_1"));
         c.on_session("7350000000000000001".into());
@@ -228,7 +254,11 @@ mod tests {
             let mut p = RetryPolicy::new(&c, 30_000);
             assert_eq!(p.decide(err.clone(), &c), want, "{err}");
             p.retrying(&c);
-            assert_eq!(p.decide(err.clone(), &c), Decision::Fail(err), "only one retry");
+            assert_eq!(
+                p.decide(err.clone(), &c),
+                Decision::Fail(err),
+                "only one retry"
+            );
         }
     }
 
@@ -262,7 +292,9 @@ mod tests {
     fn configured_token_is_never_refreshed() {
         let mut c = Credentials::with_token(Token::new("nemo").unwrap());
         c.session_id = Some("s".into());
-        let Decision::Fail(e) = RetryPolicy::new(&c, 1).decide(code(1001), &c) else { panic!() };
+        let Decision::Fail(e) = RetryPolicy::new(&c, 1).decide(code(1001), &c) else {
+            panic!()
+        };
         assert_eq!((e.code.clone(), e.retryable), (ErrorCode::Num(1001), false));
         assert!(e.user_message.contains("NEMO_TOKEN"));
         assert!(!format!("{e:?}").contains("nemo\""));
@@ -285,9 +317,18 @@ mod tests {
         let c = anon();
         let mut e = code(429);
         e.retry_after_ms = Some(7_000);
-        assert_eq!(RetryPolicy::new(&c, 30_000).decide(e.clone(), &c), Decision::Wait(7_000));
+        assert_eq!(
+            RetryPolicy::new(&c, 30_000).decide(e.clone(), &c),
+            Decision::Wait(7_000)
+        );
         e.retry_after_ms = Some(86_400_000);
-        assert_eq!(RetryPolicy::new(&c, 30_000).decide(e, &c), Decision::Wait(MAX_RETRY_AFTER_MS));
-        assert_eq!(RetryPolicy::new(&c, 10).decide(code(429), &c), Decision::Wait(10));
+        assert_eq!(
+            RetryPolicy::new(&c, 30_000).decide(e, &c),
+            Decision::Wait(MAX_RETRY_AFTER_MS)
+        );
+        assert_eq!(
+            RetryPolicy::new(&c, 10).decide(code(429), &c),
+            Decision::Wait(10)
+        );
     }
 }

@@ -63,7 +63,10 @@ impl std::fmt::Display for SseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SseError::EventTooLarge { limit } => {
-                write!(f, "an SSE event or line exceeded {limit} bytes and was dropped")
+                write!(
+                    f,
+                    "an SSE event or line exceeded {limit} bytes and was dropped"
+                )
             }
         }
     }
@@ -136,6 +139,11 @@ impl SseParser {
     /// The last event id buffer.
     pub fn last_event_id(&self) -> &str {
         &self.last_id
+    }
+
+    /// Bytes held for the event being read (never more than `max_event_bytes`).
+    pub fn buffered_bytes(&self) -> usize {
+        self.held()
     }
 
     /// Feeds one chunk; returns what it completed.
@@ -250,7 +258,9 @@ impl SseParser {
     }
 
     fn start_skipping(&mut self, out: &mut Vec<SseItem>) {
-        out.push(SseItem::Error(SseError::EventTooLarge { limit: self.max_event_bytes }));
+        out.push(SseItem::Error(SseError::EventTooLarge {
+            limit: self.max_event_bytes,
+        }));
         self.skipping = true;
         self.skip_line_nonempty = !self.line.is_empty();
         self.line = Vec::new();
@@ -294,19 +304,15 @@ impl SseParser {
                 self.data.push(b'\n');
                 self.has_data = true;
             }
-            b"id" => {
-                if !value.contains(&0) {
-                    self.last_id = String::from_utf8_lossy(value).into_owned();
-                }
+            // An id with NUL is ignored (the spec's rule).
+            b"id" if !value.contains(&0) => {
+                self.last_id = String::from_utf8_lossy(value).into_owned();
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // All digits; an absurdly long value does not fit and is ignored.
-                    if let Some(ms) = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok())
-                    {
-                        self.retry = Some(ms);
-                        self.reconnection_ms = Some(ms);
-                    }
+            // Only ASCII digits; a value too long to fit is ignored too.
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                if let Some(ms) = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok()) {
+                    self.retry = Some(ms);
+                    self.reconnection_ms = Some(ms);
                 }
             }
             _ => {}
@@ -361,8 +367,15 @@ mod tests {
 
     #[test]
     fn line_endings_lf_cr_crlf() {
-        for input in [&b"data: a\n\ndata: b\n\n"[..], b"data: a\r\rdata: b\r\r", b"data: a\r\n\r\ndata: b\r\n\r\n"] {
-            assert_eq!(parse(input), vec![ev("message", "a", ""), ev("message", "b", "")]);
+        for input in [
+            &b"data: a\n\ndata: b\n\n"[..],
+            b"data: a\r\rdata: b\r\r",
+            b"data: a\r\n\r\ndata: b\r\n\r\n",
+        ] {
+            assert_eq!(
+                parse(input),
+                vec![ev("message", "a", ""), ev("message", "b", "")]
+            );
         }
     }
 
@@ -389,7 +402,10 @@ mod tests {
     #[test]
     fn partial_bom_is_data() {
         // EF BB then 'd': not a BOM; the bytes become U+FFFD in the field name (ignored).
-        assert_eq!(parse(b"\xEF\xBBdata: x\n\ndata: y\n\n"), vec![ev("message", "y", "")]);
+        assert_eq!(
+            parse(b"\xEF\xBBdata: x\n\ndata: y\n\n"),
+            vec![ev("message", "y", "")]
+        );
     }
 
     #[test]
@@ -398,7 +414,10 @@ mod tests {
         let out = p.push(b": keep-alive\n:\n\n");
         assert_eq!(
             out,
-            vec![SseItem::Comment("keep-alive".into()), SseItem::Comment(String::new())]
+            vec![
+                SseItem::Comment("keep-alive".into()),
+                SseItem::Comment(String::new())
+            ]
         );
     }
 
@@ -411,7 +430,10 @@ mod tests {
 
     #[test]
     fn data_lines_joined_with_lf() {
-        assert_eq!(parse(b"data: a\ndata:\ndata: c\n\n"), vec![ev("message", "a\n\nc", "")]);
+        assert_eq!(
+            parse(b"data: a\ndata:\ndata: c\n\n"),
+            vec![ev("message", "a\n\nc", "")]
+        );
     }
 
     #[test]
@@ -424,14 +446,22 @@ mod tests {
 
     #[test]
     fn block_without_data_not_dispatched() {
-        assert_eq!(parse(b"event: x\n\nid: 5\n\ndata: d\n\n"), vec![ev("message", "d", "5")]);
+        assert_eq!(
+            parse(b"event: x\n\nid: 5\n\ndata: d\n\n"),
+            vec![ev("message", "d", "5")]
+        );
     }
 
     #[test]
     fn id_persists_and_nul_ignored() {
         assert_eq!(
             parse(b"id: 1\ndata: a\n\ndata: b\n\nid: 2\0x\ndata: c\n\nid\ndata: d\n\n"),
-            vec![ev("message", "a", "1"), ev("message", "b", "1"), ev("message", "c", "1"), ev("message", "d", "")]
+            vec![
+                ev("message", "a", "1"),
+                ev("message", "b", "1"),
+                ev("message", "c", "1"),
+                ev("message", "d", "")
+            ]
         );
     }
 
@@ -448,7 +478,10 @@ mod tests {
             .collect();
         assert_eq!(retries, vec![Some(1500), None, None]);
         assert_eq!(p.reconnection_ms(), Some(1500));
-        assert_eq!(parse(b"retry: 99999999999999999999999\ndata: a\n\n").len(), 1);
+        assert_eq!(
+            parse(b"retry: 99999999999999999999999\ndata: a\n\n").len(),
+            1
+        );
     }
 
     #[test]
@@ -460,13 +493,19 @@ mod tests {
             out.extend(p.push(std::slice::from_ref(b)));
         }
         assert_eq!(out, vec![ev("message", "导出 ✓", "")]);
-        assert_eq!(parse(b"data: a\xFFb\xE2\x82\n\n"), vec![ev("message", "a\u{FFFD}b\u{FFFD}", "")]);
+        assert_eq!(
+            parse(b"data: a\xFFb\xE2\x82\n\n"),
+            vec![ev("message", "a\u{FFFD}b\u{FFFD}", "")]
+        );
     }
 
     #[test]
     fn unterminated_final_event_discarded() {
         let mut p = SseParser::default();
-        assert_eq!(p.push(b"data: whole\n\ndata: cut"), vec![ev("message", "whole", "")]);
+        assert_eq!(
+            p.push(b"data: whole\n\ndata: cut"),
+            vec![ev("message", "whole", "")]
+        );
         assert_eq!(p.finish(), "data: cut".len()); // held as an unterminated line
         let mut p = SseParser::default();
         p.push(b"data: x\n");
@@ -479,7 +518,8 @@ mod tests {
     #[test]
     fn oversize_event_is_an_error_and_the_rest_survives() {
         let mut p = SseParser::new(16);
-        let out = p.push(b"data: ok\n\ndata: this line is far too long\ndata: more\n\ndata: after\n\n");
+        let out =
+            p.push(b"data: ok\n\ndata: this line is far too long\ndata: more\n\ndata: after\n\n");
         assert_eq!(
             out,
             vec![
@@ -501,7 +541,10 @@ mod tests {
         out.extend(p.push(b"\ndata: fine\n\n"));
         assert_eq!(
             out,
-            vec![SseItem::Error(SseError::EventTooLarge { limit: 32 }), ev("message", "fine", "")]
+            vec![
+                SseItem::Error(SseError::EventTooLarge { limit: 32 }),
+                ev("message", "fine", "")
+            ]
         );
         // An endless line with no line end at all.
         let mut p = SseParser::new(8);
@@ -520,7 +563,10 @@ mod tests {
         out.extend(p.push(b"\ndata: x\r\n\r\ndata: y\n\n"));
         assert_eq!(
             out,
-            vec![SseItem::Error(SseError::EventTooLarge { limit: 10 }), ev("message", "y", "")]
+            vec![
+                SseItem::Error(SseError::EventTooLarge { limit: 10 }),
+                ev("message", "y", "")
+            ]
         );
     }
 }

@@ -118,7 +118,10 @@ pub fn classify(data: &str) -> Payload {
             .iter()
             .find_map(|k| obj.get(*k).and_then(Value::as_str))
             .unwrap_or("the stream reported an error");
-        return Payload::Error { code: code_of(obj.get("code")), message: msg.to_owned() };
+        return Payload::Error {
+            code: code_of(obj.get("code")),
+            message: msg.to_owned(),
+        };
     }
     if matches!(ty, Some("heartbeat" | "ping" | "keepalive")) {
         return Payload::Heartbeat;
@@ -154,7 +157,10 @@ fn error_payload(err: &Value, obj: &Map<String, Value>) -> Payload {
     let (message, inner_code) = match err {
         Value::String(s) => (s.clone(), None),
         Value::Object(o) => (
-            o.get("message").and_then(Value::as_str).unwrap_or("stream error").to_owned(),
+            o.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("stream error")
+                .to_owned(),
             code_of(o.get("code")),
         ),
         other => (other.to_string(), None),
@@ -162,7 +168,9 @@ fn error_payload(err: &Value, obj: &Map<String, Value>) -> Payload {
     let details_code = obj
         .get("error_details")
         .and_then(|d| d.get("code").or_else(|| d.get("error_code")));
-    let code = inner_code.or_else(|| code_of(details_code)).or_else(|| code_of(obj.get("code")));
+    let code = inner_code
+        .or_else(|| code_of(details_code))
+        .or_else(|| code_of(obj.get("code")));
     Payload::Error { code, message }
 }
 
@@ -178,7 +186,10 @@ fn adk_event(obj: &Map<String, Value>) -> AdkEvent {
         partial: obj.get("partial").and_then(Value::as_bool).unwrap_or(false),
         parts,
         error_code: code_of(obj.get("errorCode")),
-        error_message: obj.get("errorMessage").and_then(Value::as_str).map(str::to_owned),
+        error_message: obj
+            .get("errorMessage")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         state_delta: obj
             .get("actions")
             .and_then(|a| a.get("stateDelta"))
@@ -191,7 +202,10 @@ fn part(p: &Value) -> Part {
     let name_id = |v: &Value| {
         (
             v.get("id").and_then(Value::as_str).map(str::to_owned),
-            v.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
+            v.get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
         )
     };
     if let Some(text) = p.get("text").and_then(Value::as_str) {
@@ -381,8 +395,13 @@ impl TurnReader {
         match code {
             Some(ErrorCode::Num(n)) => NemoError::from_code(n, &message, &self.caller),
             Some(ErrorCode::Text(code)) => agent_error(&code, &message),
-            None => NemoError::new(ErrorKind::Server, "STREAM_ERROR", false, format!("stream error: {message}"))
-                .with_user_message("The video agent ran into a problem with this request."),
+            None => NemoError::new(
+                ErrorKind::Server,
+                "STREAM_ERROR",
+                false,
+                format!("stream error: {message}"),
+            )
+            .with_user_message("The video agent ran into a problem with this request."),
         }
     }
 
@@ -466,7 +485,10 @@ impl TurnReader {
 
     fn flush_held(&mut self, out: &mut Vec<StreamEvent>) {
         if self.shown < self.current.len() {
-            out.push(StreamEvent::Text { text: self.current[self.shown..].to_owned(), partial: true });
+            out.push(StreamEvent::Text {
+                text: self.current[self.shown..].to_owned(),
+                partial: true,
+            });
             self.shown = self.current.len();
         }
     }
@@ -484,7 +506,10 @@ impl TurnReader {
         }
         self.last = Last::Text;
         self.summary.messages.push(text.clone());
-        out.push(StreamEvent::Text { text, partial: false });
+        out.push(StreamEvent::Text {
+            text,
+            partial: false,
+        });
     }
 }
 
@@ -505,10 +530,16 @@ fn agent_error(code: &str, message: &str) -> NemoError {
         "SAFETY" | "PROHIBITED_CONTENT" | "BLOCKLIST" | "SPII" | "RECITATION" => {
             "The video agent declined this request. Try describing it differently."
         }
-        _ if transient => "The video agent is busy or had a temporary problem. Try again in a moment.",
+        _ if transient => {
+            "The video agent is busy or had a temporary problem. Try again in a moment."
+        }
         _ => "The video agent could not finish this request.",
     };
-    let msg = if message.is_empty() { format!("agent error {code}") } else { format!("agent error {code}: {message}") };
+    let msg = if message.is_empty() {
+        format!("agent error {code}")
+    } else {
+        format!("agent error {code}: {message}")
+    };
     NemoError::new(ErrorKind::Server, code, transient, msg).with_user_message(user)
 }
 
@@ -538,13 +569,31 @@ mod tests {
     fn classification_order() {
         assert_eq!(classify(""), Payload::Heartbeat);
         assert_eq!(classify(r#"{"type":"heartbeat"}"#), Payload::Heartbeat);
-        assert!(matches!(classify(r#"{"error": "boom", "error_details": {}}"#), Payload::Error { code: None, .. }));
+        assert!(matches!(
+            classify(r#"{"error": "boom", "error_details": {}}"#),
+            Payload::Error { code: None, .. }
+        ));
         // An error key wins over ADK fields.
-        assert!(matches!(classify(r#"{"error":"x","author":"a"}"#), Payload::Error { .. }));
-        assert!(matches!(classify(r#"{"author":"a","content":{"parts":[]}}"#), Payload::Adk(_)));
-        assert_eq!(classify(r#"{"type":"text","content":"hi"}"#), Payload::Legacy(LegacyEvent::Text("hi".into())));
-        assert_eq!(classify(r#"{"type":"tool_call","name":"add","args":{}}"#), Payload::Legacy(LegacyEvent::ToolCall("add".into())));
-        assert_eq!(classify(r#"{"type":"tool_result","name":"add","result":1}"#), Payload::Legacy(LegacyEvent::ToolResult("add".into())));
+        assert!(matches!(
+            classify(r#"{"error":"x","author":"a"}"#),
+            Payload::Error { .. }
+        ));
+        assert!(matches!(
+            classify(r#"{"author":"a","content":{"parts":[]}}"#),
+            Payload::Adk(_)
+        ));
+        assert_eq!(
+            classify(r#"{"type":"text","content":"hi"}"#),
+            Payload::Legacy(LegacyEvent::Text("hi".into()))
+        );
+        assert_eq!(
+            classify(r#"{"type":"tool_call","name":"add","args":{}}"#),
+            Payload::Legacy(LegacyEvent::ToolCall("add".into()))
+        );
+        assert_eq!(
+            classify(r#"{"type":"tool_result","name":"add","result":1}"#),
+            Payload::Legacy(LegacyEvent::ToolResult("add".into()))
+        );
         assert_eq!(classify("not json"), Payload::Unknown);
         assert_eq!(classify("[1,2]"), Payload::Unknown);
         assert_eq!(classify(r#"{"type":"mystery"}"#), Payload::Unknown);
@@ -552,13 +601,23 @@ mod tests {
 
     #[test]
     fn python_style_error_with_code() {
-        let p = classify(r#"{"error": "Out of credits \u79ef\u5206", "error_details": {"code": 2001}}"#);
-        assert_eq!(p, Payload::Error { code: Some(ErrorCode::Num(2001)), message: "Out of credits 积分".into() });
+        let p = classify(
+            r#"{"error": "Out of credits \u79ef\u5206", "error_details": {"code": 2001}}"#,
+        );
+        assert_eq!(
+            p,
+            Payload::Error {
+                code: Some(ErrorCode::Num(2001)),
+                message: "Out of credits 积分".into()
+            }
+        );
     }
 
     #[test]
     fn wrong_types_are_absent_not_fatal() {
-        let p = classify(r#"{"author":"a","partial":"yes","content":{"parts":[{"text":5},{"functionCall":"x"}]},"unknownField":1}"#);
+        let p = classify(
+            r#"{"author":"a","partial":"yes","content":{"parts":[{"text":5},{"functionCall":"x"}]},"unknownField":1}"#,
+        );
         let Payload::Adk(ev) = p else { panic!() };
         assert!(!ev.partial);
         assert_eq!(ev.parts, vec![Part::Other, Part::Other]);
@@ -571,7 +630,14 @@ mod tests {
             "data: {\"id\":\"e1\",\"author\":\"a\",\"partial\":true,\"content\":{\"parts\":[{\"text\":\"lo\"}]}}\n\n",
             "data: {\"id\":\"e1\",\"author\":\"a\",\"content\":{\"parts\":[{\"text\":\"Hello\"}]}}\n\n",
         ));
-        assert_eq!(texts(&ev), vec![("Hel".into(), true), ("lo".into(), true), ("Hello".into(), false)]);
+        assert_eq!(
+            texts(&ev),
+            vec![
+                ("Hel".into(), true),
+                ("lo".into(), true),
+                ("Hello".into(), false)
+            ]
+        );
         assert_eq!(s.messages, vec!["Hello"]);
         assert!(!s.ended_without_text);
     }
@@ -594,9 +660,19 @@ mod tests {
              data: {{\"author\":\"a\",\"content\":{{\"role\":\"user\",\"parts\":[{{\"functionResponse\":{{\"id\":\"c1\",\"name\":\"add_bgm\",\"response\":{{}}}}}}]}}}}\n\n"
         );
         let (ev, s) = read(&input);
-        let calls: Vec<_> = ev.iter().filter(|e| matches!(e, StreamEvent::ToolCall { .. })).collect();
-        assert_eq!(calls, vec![&StreamEvent::ToolCall { name: "add_bgm".into() }]);
-        assert!(ev.contains(&StreamEvent::ToolResult { name: "add_bgm".into() }));
+        let calls: Vec<_> = ev
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::ToolCall { .. }))
+            .collect();
+        assert_eq!(
+            calls,
+            vec![&StreamEvent::ToolCall {
+                name: "add_bgm".into()
+            }]
+        );
+        assert!(ev.contains(&StreamEvent::ToolResult {
+            name: "add_bgm".into()
+        }));
         assert!(texts(&ev).is_empty());
         assert!(s.ran_tool);
         assert!(s.ended_without_text, "ends on a functionResponse");
@@ -604,7 +680,8 @@ mod tests {
 
     #[test]
     fn three_silent_endings() {
-        let text = "data: {\"author\":\"a\",\"content\":{\"parts\":[{\"text\":\"Adding it now.\"}]}}\n\n";
+        let text =
+            "data: {\"author\":\"a\",\"content\":{\"parts\":[{\"text\":\"Adding it now.\"}]}}\n\n";
         let endings = [
             "data: {\"author\":\"a\",\"partial\":true,\"content\":{\"parts\":[]}}\n\n",
             "data: {\"author\":\"a\",\"errorCode\":\"MODEL_RETURNED_NO_CONTENT\"}\n\n",
@@ -613,7 +690,10 @@ mod tests {
         for end in endings {
             let (ev, s) = read(&format!("{text}{end}"));
             assert!(s.ended_without_text, "{end}");
-            assert!(!ev.iter().any(|e| matches!(e, StreamEvent::Error(_))), "{end}");
+            assert!(
+                !ev.iter().any(|e| matches!(e, StreamEvent::Error(_))),
+                "{end}"
+            );
         }
         let (_, s) = read(text);
         assert!(!s.ended_without_text);
@@ -641,8 +721,11 @@ mod tests {
 
     #[test]
     fn numeric_error_code_uses_the_table() {
-        let (ev, _) = read("data: {\"error\": \"no credits\", \"error_details\": {\"code\": 2001}}\n\n");
-        let StreamEvent::Error(e) = &ev[0] else { panic!("{ev:?}") };
+        let (ev, _) =
+            read("data: {\"error\": \"no credits\", \"error_details\": {\"code\": 2001}}\n\n");
+        let StreamEvent::Error(e) = &ev[0] else {
+            panic!("{ev:?}")
+        };
         assert_eq!(e.kind, ErrorKind::Credits);
     }
 
@@ -673,26 +756,41 @@ mod tests {
 
     #[test]
     fn apology_alone_is_shown() {
-        let (ev, _) = read("data: {\"author\":\"a\",\"content\":{\"parts\":[{\"text\":\"I encountered a temporary issue.\"}]}}\n\n");
+        let (ev, _) = read(
+            "data: {\"author\":\"a\",\"content\":{\"parts\":[{\"text\":\"I encountered a temporary issue.\"}]}}\n\n",
+        );
         assert_eq!(texts(&ev).len(), 1);
     }
 
     #[test]
     fn state_delta_draft_kept() {
-        let (_, s) = read("data: {\"author\":\"a\",\"actions\":{\"stateDelta\":{\"draft\":{\"t\":[]}}}}\n\n");
+        let (_, s) = read(
+            "data: {\"author\":\"a\",\"actions\":{\"stateDelta\":{\"draft\":{\"t\":[]}}}}\n\n",
+        );
         assert_eq!(s.draft_delta, Some(serde_json::json!({"t": []})));
     }
 
     #[test]
     fn heartbeats_are_not_real() {
-        let (ev, _) = read(": ping\n\ndata:\n\ndata: {\"type\":\"heartbeat\"}\n\ndata: garbage\n\n");
-        assert_eq!(ev, vec![StreamEvent::Heartbeat, StreamEvent::Heartbeat, StreamEvent::Heartbeat, StreamEvent::Quiet]);
+        let (ev, _) =
+            read(": ping\n\ndata:\n\ndata: {\"type\":\"heartbeat\"}\n\ndata: garbage\n\n");
+        assert_eq!(
+            ev,
+            vec![
+                StreamEvent::Heartbeat,
+                StreamEvent::Heartbeat,
+                StreamEvent::Heartbeat,
+                StreamEvent::Quiet
+            ]
+        );
         assert!(!StreamEvent::Heartbeat.is_real());
     }
 
     #[test]
     fn cut_off_deltas_become_the_message() {
-        let (_, s) = read("data: {\"author\":\"a\",\"partial\":true,\"content\":{\"parts\":[{\"text\":\"Work\"}]}}\n\ndata: {\"par");
+        let (_, s) = read(
+            "data: {\"author\":\"a\",\"partial\":true,\"content\":{\"parts\":[{\"text\":\"Work\"}]}}\n\ndata: {\"par",
+        );
         assert_eq!(s.messages, vec!["Work"]);
         assert_eq!(s.truncated_bytes, "data: {\"par".len());
     }

@@ -62,13 +62,19 @@ fn kind_of_extension(ext: &str) -> Option<FileKind> {
 }
 
 fn kind_of_mime(mime: &str) -> Option<FileKind> {
-    let mime = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = mime
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     Some(match mime.as_str() {
-        "video/mp4" | "video/quicktime" | "video/x-msvideo" | "video/webm" | "video/x-matroska" => FileKind::Video,
-        "image/jpeg" | "image/png" | "image/gif" | "image/webp" => FileKind::Image,
-        "audio/mpeg" | "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/mp4" | "audio/x-m4a" | "audio/aac" => {
-            FileKind::Audio
+        "video/mp4" | "video/quicktime" | "video/x-msvideo" | "video/webm" | "video/x-matroska" => {
+            FileKind::Video
         }
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp" => FileKind::Image,
+        "audio/mpeg" | "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/mp4" | "audio/x-m4a"
+        | "audio/aac" => FileKind::Audio,
         "text/plain" | "text/markdown" => FileKind::TextPrompt,
         _ => return None,
     })
@@ -93,23 +99,50 @@ pub fn check_file(name: &str, size: u64, mime: Option<&str>) -> Result<FileKind,
         None => mime.and_then(kind_of_mime),
     };
     let Some(kind) = kind else {
-        let shown = extension(name).map(|e| format!(".{e} files are")).unwrap_or_else(|| "This file is".into());
-        return Err(NemoError::new(ErrorKind::FileType, 4001, false, format!("unsupported file type: {name}"))
-            .with_user_message(format!("{shown} not supported. {}", formats_sentence())));
+        let shown = extension(name)
+            .map(|e| format!(".{e} files are"))
+            .unwrap_or_else(|| "This file is".into());
+        return Err(NemoError::new(
+            ErrorKind::FileType,
+            4001,
+            false,
+            format!("unsupported file type: {name}"),
+        )
+        .with_user_message(format!("{shown} not supported. {}", formats_sentence())));
     };
     if size == 0 {
-        return Err(NemoError::new(ErrorKind::FileType, "EMPTY_FILE", false, format!("empty file: {name}"))
-            .with_user_message(format!("\"{name}\" is empty.")));
+        return Err(NemoError::new(
+            ErrorKind::FileType,
+            "EMPTY_FILE",
+            false,
+            format!("empty file: {name}"),
+        )
+        .with_user_message(format!("\"{name}\" is empty.")));
     }
-    let limit = if kind == FileKind::TextPrompt { MAX_PROMPT_BYTES } else { MAX_UPLOAD_BYTES };
+    let limit = if kind == FileKind::TextPrompt {
+        MAX_PROMPT_BYTES
+    } else {
+        MAX_UPLOAD_BYTES
+    };
     if size > limit {
         let advice = if kind == FileKind::TextPrompt {
-            format!("Text prompts can be {} KB at most; shorter, clearer prompts also work better.", limit / 1024)
+            format!(
+                "Text prompts can be {} KB at most; shorter, clearer prompts also work better.",
+                limit / 1024
+            )
         } else {
             "Files can be 500 MB at most. Try compressing or trimming it.".to_owned()
         };
-        return Err(NemoError::new(ErrorKind::FileSize, 4002, false, format!("file too large: {name} ({size} bytes, limit {limit})"))
-            .with_user_message(format!("\"{name}\" is too large ({}). {advice}", human_size(size))));
+        return Err(NemoError::new(
+            ErrorKind::FileSize,
+            4002,
+            false,
+            format!("file too large: {name} ({size} bytes, limit {limit})"),
+        )
+        .with_user_message(format!(
+            "\"{name}\" is too large ({}). {advice}",
+            human_size(size)
+        )));
     }
     Ok(kind)
 }
@@ -117,17 +150,24 @@ pub fn check_file(name: &str, size: u64, mime: Option<&str>) -> Result<FileKind,
 /// Checks the URL form of an upload: 1 to [`MAX_URLS`] http(s) URLs without credentials.
 pub fn check_urls(urls: &[String]) -> Result<(), NemoError> {
     if urls.is_empty() || urls.len() > MAX_URLS {
-        return Err(NemoError::refused("BAD_URLS", format!("between 1 and {MAX_URLS} URLs, got {}", urls.len()))
-            .with_user_message(format!("Give between 1 and {MAX_URLS} links to upload.")));
+        return Err(NemoError::refused(
+            "BAD_URLS",
+            format!("between 1 and {MAX_URLS} URLs, got {}", urls.len()),
+        )
+        .with_user_message(format!("Give between 1 and {MAX_URLS} links to upload.")));
     }
     for url in urls {
         let lower = url.trim().to_ascii_lowercase();
-        let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+        let rest = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("http://"));
         let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
         let ok = matches!(host, Some(h) if !h.is_empty() && !h.contains('@') && !url.chars().any(char::is_whitespace));
         if !ok {
-            return Err(NemoError::refused("BAD_URL", format!("not an http(s) URL: {url}"))
-                .with_user_message("Links must start with http:// or https://."));
+            return Err(
+                NemoError::refused("BAD_URL", format!("not an http(s) URL: {url}"))
+                    .with_user_message("Links must start with http:// or https://."),
+            );
         }
     }
     Ok(())
@@ -149,7 +189,10 @@ mod tests {
     #[test]
     fn every_accepted_format() {
         for ext in ACCEPTED_EXTENSIONS {
-            assert!(check_file(&format!("clip.{}", ext.to_uppercase()), 10, None).is_ok(), "{ext}");
+            assert!(
+                check_file(&format!("clip.{}", ext.to_uppercase()), 10, None).is_ok(),
+                "{ext}"
+            );
         }
         assert_eq!(check_file("a.mp4", 1, None), Ok(FileKind::Video));
         assert_eq!(check_file("a.png", 1, None), Ok(FileKind::Image));
@@ -167,31 +210,64 @@ mod tests {
 
     #[test]
     fn mime_only_without_extension() {
-        assert_eq!(check_file("blob", 5, Some("video/mp4")), Ok(FileKind::Video));
-        assert_eq!(check_file("capture", 5, Some("image/png; charset=binary")), Ok(FileKind::Image));
-        assert!(check_file("a.pdf", 5, Some("video/mp4")).is_err(), "the extension decides");
+        assert_eq!(
+            check_file("blob", 5, Some("video/mp4")),
+            Ok(FileKind::Video)
+        );
+        assert_eq!(
+            check_file("capture", 5, Some("image/png; charset=binary")),
+            Ok(FileKind::Image)
+        );
+        assert!(
+            check_file("a.pdf", 5, Some("video/mp4")).is_err(),
+            "the extension decides"
+        );
     }
 
     #[test]
     fn size_limit_exact() {
         assert!(check_file("a.mp4", MAX_UPLOAD_BYTES, None).is_ok());
         let e = check_file("a.mp4", MAX_UPLOAD_BYTES + 1, None).unwrap_err();
-        assert_eq!((e.kind, e.code.to_string().as_str()), (ErrorKind::FileSize, "4002"));
+        assert_eq!(
+            (e.kind, e.code.to_string().as_str()),
+            (ErrorKind::FileSize, "4002")
+        );
         assert!(e.user_message.contains("compressing"));
-        assert_eq!(check_file("a.mp4", 0, None).unwrap_err().kind, ErrorKind::FileType);
+        assert_eq!(
+            check_file("a.mp4", 0, None).unwrap_err().kind,
+            ErrorKind::FileType
+        );
     }
 
     #[test]
     fn text_is_a_prompt() {
-        assert_eq!(check_file("script.txt", 300, None), Ok(FileKind::TextPrompt));
-        assert_eq!(check_file("notes", 300, Some("text/plain")), Ok(FileKind::TextPrompt));
-        assert_eq!(check_file("big.txt", MAX_PROMPT_BYTES + 1, None).unwrap_err().kind, ErrorKind::FileSize);
+        assert_eq!(
+            check_file("script.txt", 300, None),
+            Ok(FileKind::TextPrompt)
+        );
+        assert_eq!(
+            check_file("notes", 300, Some("text/plain")),
+            Ok(FileKind::TextPrompt)
+        );
+        assert_eq!(
+            check_file("big.txt", MAX_PROMPT_BYTES + 1, None)
+                .unwrap_err()
+                .kind,
+            ErrorKind::FileSize
+        );
     }
 
     #[test]
     fn urls() {
         assert!(check_urls(&["https://cdn.example/a.mp4".into(), "http://x.y/b".into()]).is_ok());
-        for bad in ["ftp://x/a.mp4", "javascript:alert(1)", "https://", "https://user@host/a", "https://a b/c", "/local"] {
+        for bad in [
+            "ftp://x/a.mp4",
+            "javascript:alert(1)",
+            "https://",
+            "https://user@host/a",
+            "https://a b/c",
+            "/local",
+        ] {
             assert!(check_urls(&[bad.into()]).is_err(), "{bad}");
         }
         assert!(check_urls(&[]).is_err());

@@ -1,0 +1,30 @@
+// What the built package ships: the three outputs of wasm-pack.toml, TypeScript types, and a
+// release .wasm that imports nothing but its own JS glue (no WASI, no stray host functions).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, existsSync } from "node:fs";
+
+const pkg = (p) => new URL(`../../pkg/${p}`, import.meta.url);
+
+test("web, bundler and node outputs with types", () => {
+  for (const dir of ["web", "bundler", "node"]) {
+    for (const file of ["nemo_video.js", "nemo_video.d.ts", "nemo_video_bg.wasm", "package.json"]) {
+      assert.ok(existsSync(pkg(`${dir}/${file}`)), `${dir}/${file}`);
+    }
+    const dts = readFileSync(pkg(`${dir}/nemo_video.d.ts`), "utf8");
+    for (const name of ["class SseParser", "function classifyIntent", "function summarizeTimeline"]) {
+      assert.ok(dts.includes(name), `${dir} types declare ${name}`);
+    }
+  }
+  assert.ok(readFileSync(pkg("web/nemo_video.d.ts"), "utf8").includes("export default function __wbg_init"));
+});
+
+test("the release wasm imports only its own glue", () => {
+  for (const dir of ["web", "bundler", "node"]) {
+    const mod = new WebAssembly.Module(readFileSync(pkg(`${dir}/nemo_video_bg.wasm`)));
+    const modules = new Set(WebAssembly.Module.imports(mod).map((i) => i.module));
+    for (const m of modules) {
+      assert.ok(m === "./nemo_video_bg.js" || m === "wbg", `${dir}: unexpected import module ${m}`);
+    }
+  }
+});
