@@ -13,6 +13,13 @@ use nemo_video::core::sse::{SseEvent, SseItem, SseParser};
 use nemo_video::core::stream::TurnReader;
 use nemo_video::core::{draft, gui, intent, render};
 
+fn fuzz_cases() -> u32 {
+    std::env::var("NEMO_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024)
+}
+
 /// Bytes drawn mostly from what SSE is made of, so the cases hit real structure.
 fn sse_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
     let pieces = prop_oneof![
@@ -95,7 +102,8 @@ fn block() -> impl Strategy<Value = Block> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    // NEMO_FUZZ_CASES raises the count for a longer fuzz run; the suite's default stays quick.
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn any_chunking_gives_the_same_items(input in sse_bytes(40), cuts in prop::collection::vec(any::<usize>(), 0..12)) {

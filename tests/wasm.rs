@@ -30,7 +30,7 @@ fn get(v: &JsValue, k: &str) -> JsValue {
 
 /// Events as `(event, data, id, retry)` read back from the JS objects.
 fn run(chunks: &[&[u8]]) -> Vec<(String, String, String, Option<f64>)> {
-    let mut p = JsSseParser::new(JsValue::UNDEFINED).unwrap();
+    let mut p = JsSseParser::new(None).unwrap();
     let mut out = Vec::new();
     let mut take = |arr: Array| {
         for e in arr.iter() {
@@ -99,7 +99,7 @@ fn crlf_fixture_events_in_js() {
 
 #[wasm_bindgen_test]
 fn strings_and_array_buffers_are_chunks_too() {
-    let mut p = JsSseParser::new(JsValue::UNDEFINED).unwrap();
+    let mut p = JsSseParser::new(None).unwrap();
     assert_eq!(
         p.push(JsValue::from_str("data: 导出\n\n"))
             .unwrap()
@@ -112,7 +112,7 @@ fn strings_and_array_buffers_are_chunks_too() {
 
 #[wasm_bindgen_test]
 fn bad_input_is_a_typed_error() {
-    let mut p = JsSseParser::new(JsValue::UNDEFINED).unwrap();
+    let mut p = JsSseParser::new(None).unwrap();
     let err = p.push(JsValue::from_f64(42.0)).unwrap_err();
     assert!(err.is_instance_of::<js_sys::Error>());
     assert_eq!(get(&err, "name").as_string().as_deref(), Some("NemoError"));
@@ -122,14 +122,14 @@ fn bad_input_is_a_typed_error() {
 
     let opts = js_sys::Object::new();
     Reflect::set(&opts, &"maxEventBytes".into(), &JsValue::from_f64(-1.0)).unwrap();
-    assert!(JsSseParser::new(opts.into()).is_err());
+    assert!(JsSseParser::new(Some(opts.unchecked_into())).is_err());
 }
 
 #[wasm_bindgen_test]
 fn oversize_event_keeps_the_others() {
     let opts = js_sys::Object::new();
     Reflect::set(&opts, &"maxEventBytes".into(), &JsValue::from_f64(16.0)).unwrap();
-    let mut p = JsSseParser::new(opts.into()).unwrap();
+    let mut p = JsSseParser::new(Some(opts.unchecked_into())).unwrap();
     let err = p
         .push(JsValue::from_str(
             "data: a\n\ndata: this is far too long\n\ndata: b\n\n",
@@ -155,7 +155,7 @@ fn oversize_event_keeps_the_others() {
 
 #[wasm_bindgen_test]
 fn finish_discards_the_unterminated_event() {
-    let mut p = JsSseParser::new(JsValue::UNDEFINED).unwrap();
+    let mut p = JsSseParser::new(None).unwrap();
     assert_eq!(
         p.push(JsValue::from_str("id: 9\nretry: 250\ndata: partial"))
             .unwrap()

@@ -738,6 +738,18 @@ mod tests {
     }
 
     #[test]
+    fn dropped_stream_whose_delta_shows_the_edit_needs_no_polls() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
+        let delta = format!(
+            "data: {{\"author\":\"a\",\"actions\":{{\"stateDelta\":{{\"draft\":{}}}}}}}\n\n",
+            draft_with_bgm()
+        );
+        t.on_bytes(format!("{TOOL}{delta}").as_bytes(), 5);
+        t.on_dropped(6);
+        assert!(result(&t).unwrap().changes.unwrap().contains("Lo-fi"));
+    }
+
+    #[test]
     fn dropped_without_before_uses_first_poll_as_baseline() {
         let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
         t.on_dropped(0);

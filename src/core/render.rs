@@ -524,6 +524,15 @@ mod tests {
         let data = v.get("data").cloned().unwrap_or(v.clone());
         Ok((v, data))
     }
+    /// A stored job resumed at time 0 (polled at once).
+    fn resumed(id: &str) -> RenderJob {
+        let pending = PendingRender {
+            id: id.into(),
+            session_id: "s".into(),
+            started_at: 0,
+        };
+        RenderJob::resume(cfg(), &pending, 0)
+    }
     fn outputs(j: &mut RenderJob) -> Vec<RenderOutput> {
         std::iter::from_fn(|| j.poll_output()).collect()
     }
@@ -582,6 +591,34 @@ mod tests {
     }
 
     #[test]
+    fn submit_that_completes_at_once() {
+        let mut j = RenderJob::submit(cfg(), "s", 5);
+        j.on_submitted(ok(json!({"code": 0, "data": {"id": "render_5", "status": "completed", "outputUrl": "https://cdn/y.mp4"}})), 6);
+        assert_eq!(
+            j.step(),
+            Step::Finished(Ok(ExportDone {
+                id: "render_5".into(),
+                outcome: ExportOutcome::Url("https://cdn/y.mp4".into())
+            }))
+        );
+        let out = outputs(&mut j);
+        assert!(matches!(out[0], RenderOutput::Persist(_)));
+        assert!(out.contains(&RenderOutput::Forget("render_5".into())));
+    }
+
+    #[test]
+    fn unknown_job_is_forgotten() {
+        let mut j = resumed("render_8");
+        let gone = NemoError::from_code(404, "no such render", &Default::default());
+        j.on_status(Err(gone.clone()), 1);
+        assert_eq!(j.step(), Step::Finished(Err(gone)));
+        assert_eq!(
+            outputs(&mut j),
+            vec![RenderOutput::Forget("render_8".into())]
+        );
+    }
+
+    #[test]
     fn every_documented_url_place() {
         let forms = [
             json!({"status": "completed", "outputUrl": "https://a/1.mp4"}),
@@ -607,15 +644,7 @@ mod tests {
             json!({"status": "completed"}),
             json!({"status": "done", "outputUrl": "javascript:alert(1)"}),
         ] {
-            let mut j = RenderJob::resume(
-                cfg(),
-                &PendingRender {
-                    id: "render_5".into(),
-                    session_id: "s".into(),
-                    started_at: 0,
-                },
-                0,
-            );
+            let mut j = resumed("render_5");
             j.on_status(ok(body), 1);
             assert_eq!(
                 j.step(),
@@ -647,15 +676,7 @@ mod tests {
 
     #[test]
     fn poll_failure_retried_with_same_id_then_gives_up_keeping_the_job() {
-        let mut j = RenderJob::resume(
-            cfg(),
-            &PendingRender {
-                id: "render_7".into(),
-                session_id: "s".into(),
-                started_at: 0,
-            },
-            0,
-        );
+        let mut j = resumed("render_7");
         let mut now = 0;
         for _ in 0..2 {
             j.on_status(Err(NemoError::network("x")), now);
@@ -674,15 +695,7 @@ mod tests {
 
     #[test]
     fn poll_success_resets_failures() {
-        let mut j = RenderJob::resume(
-            cfg(),
-            &PendingRender {
-                id: "render_7".into(),
-                session_id: "s".into(),
-                started_at: 0,
-            },
-            0,
-        );
+        let mut j = resumed("render_7");
         let mut now = 0;
         for i in 0..6 {
             let r = if i % 2 == 0 {
@@ -699,15 +712,7 @@ mod tests {
 
     #[test]
     fn failed_render() {
-        let mut j = RenderJob::resume(
-            cfg(),
-            &PendingRender {
-                id: "render_7".into(),
-                session_id: "s".into(),
-                started_at: 0,
-            },
-            0,
-        );
+        let mut j = resumed("render_7");
         j.on_status(
             ok(json!({"success": true, "data": {"status": "failed", "error": "codec"}})),
             1,

@@ -7,7 +7,7 @@ use crate::core::error::NemoError;
 use crate::core::{draft, intent};
 
 /// Routes user text: `"export" | "credits" | "state" | "upload" | "chat"`.
-#[wasm_bindgen(js_name = classifyIntent)]
+#[wasm_bindgen(js_name = classifyIntent, unchecked_return_type = "\"export\" | \"credits\" | \"state\" | \"upload\" | \"chat\"")]
 pub fn classify_intent(text: &str) -> String {
     intent::classify(text).as_str().to_owned()
 }
@@ -35,19 +35,26 @@ pub fn draft_value(draft: &JsValue) -> Result<serde_json::Value, JsValue> {
 
 /// The seed's one-line timeline summary of a draft (object or JSON text).
 #[wasm_bindgen(js_name = summarizeTimeline)]
-pub fn summarize_timeline(draft: JsValue) -> Result<String, JsValue> {
+pub fn summarize_timeline(
+    #[wasm_bindgen(unchecked_param_type = "object | string")] draft: JsValue,
+) -> Result<String, JsValue> {
     Ok(draft::summarize(&draft_value(&draft)?))
 }
 
 /// What changed between two drafts, one line per change (empty when nothing did).
 #[wasm_bindgen(js_name = diffTimelines)]
-pub fn diff_timelines(before: JsValue, after: JsValue) -> Result<Vec<String>, JsValue> {
+pub fn diff_timelines(
+    #[wasm_bindgen(unchecked_param_type = "object | string | null")] before: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "object | string | null")] after: JsValue,
+) -> Result<Vec<String>, JsValue> {
     Ok(draft::diff(&draft_value(&before)?, &draft_value(&after)?))
 }
 
 /// Whether a draft is ready to export (a track with at least one segment).
 #[wasm_bindgen(js_name = isReadyToExport)]
-pub fn is_ready_to_export(draft: JsValue) -> Result<bool, JsValue> {
+pub fn is_ready_to_export(
+    #[wasm_bindgen(unchecked_param_type = "object | string")] draft: JsValue,
+) -> Result<bool, JsValue> {
     Ok(draft::is_ready(&draft_value(&draft)?))
 }
 

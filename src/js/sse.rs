@@ -14,6 +14,34 @@ use super::error::{to_js, with_property};
 use crate::core::error::NemoError;
 use crate::core::sse::{DEFAULT_MAX_EVENT_BYTES, SseEvent, SseItem, SseParser};
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** One dispatched server-sent event. */
+export interface SseEvent {
+  /** The event type: the block's last `event:` field, or "message". */
+  event: string;
+  /** The `data:` lines joined with "\n". */
+  data: string;
+  /** The last event id seen in the stream (ids persist across events). */
+  id: string;
+  /** The reconnection time a `retry:` field in this event's block set, in ms. */
+  retry?: number;
+}
+
+/** Options of `new SseParser()`. */
+export interface SseParserOptions {
+  /** Largest event (or line) held, in bytes; default 16 MiB. Larger ones are dropped with a NemoError. */
+  maxEventBytes?: number;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `SseParserOptions` as JS passes it.
+    #[wasm_bindgen(typescript_type = "SseParserOptions")]
+    pub type SseParserOptions;
+}
+
 /// The WHATWG server-sent events parser, usable on its own.
 #[wasm_bindgen(js_name = SseParser)]
 pub struct JsSseParser {
@@ -74,7 +102,8 @@ pub fn chunk_bytes(chunk: &JsValue) -> Result<Vec<u8>, JsValue> {
 impl JsSseParser {
     /// `new SseParser({ maxEventBytes? })`.
     #[wasm_bindgen(constructor)]
-    pub fn new(opts: JsValue) -> Result<JsSseParser, JsValue> {
+    pub fn new(opts: Option<SseParserOptions>) -> Result<JsSseParser, JsValue> {
+        let opts: JsValue = opts.map_or(JsValue::UNDEFINED, Into::into);
         Ok(JsSseParser {
             inner: SseParser::new(max_event_bytes(&opts)?),
             discarded: 0,
@@ -82,7 +111,11 @@ impl JsSseParser {
     }
 
     /// Feeds one chunk; returns the events it completed.
-    pub fn push(&mut self, chunk: JsValue) -> Result<Array, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "SseEvent[]")]
+    pub fn push(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer | string")] chunk: JsValue,
+    ) -> Result<Array, JsValue> {
         let bytes = chunk_bytes(&chunk)?;
         let events = Array::new();
         let mut error = None;
@@ -106,6 +139,7 @@ impl JsSseParser {
     }
 
     /// Ends the stream; the parser can then read a new one.
+    #[wasm_bindgen(unchecked_return_type = "SseEvent[]")]
     pub fn finish(&mut self) -> Array {
         self.discarded = self.inner.finish();
         Array::new()
