@@ -19,7 +19,7 @@ for o in m["output"]:
     if want and o["name"] not in want:
         continue
     print("|".join([o["name"], o["target"], o["out_dir"], ",".join(o.get("features", [])),
-                    str(m["budget"]["max_wasm_bytes"]), " ".join(m["optimize"]["wasm_opt"])]))
+                    str(o.get("max_wasm_bytes", m["budget"]["max_wasm_bytes"])), " ".join(m["optimize"]["wasm_opt"])]))
 PY
 
 status=0

@@ -15,26 +15,33 @@ bash scripts/setup.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "clippy, native"
-cargo clippy --quiet --all-targets -- -D warnings
-step "clippy, wasm32"
-cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
+for target in "" "--target wasm32-unknown-unknown"; do
+  for features in "" "--features simulator"; do
+    step "clippy ${target:-native} ${features:-(client only)}"
+    # shellcheck disable=SC2086
+    cargo clippy --quiet --all-targets $target $features -- -D warnings
+  done
+done
 
-step "native tests (unit, fixtures, properties and bounded fuzz)"
-cargo test
+step "native tests (unit, fixtures, simulator, properties and bounded fuzz)"
+cargo test --features simulator
 
 step "build every output of wasm-pack.toml"
 bash scripts/build.sh
 
 WASM_RUNNER="CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner"
-step "wasm tests in Node (wasm-bindgen-test)"
-env "$WASM_RUNNER" WASM_BINDGEN_TEST_TIMEOUT=300 cargo test --target wasm32-unknown-unknown --test wasm
+WASM_TESTS=(--target wasm32-unknown-unknown --features simulator --test wasm --test wasm_client)
+step "wasm tests in Node (wasm-bindgen-test: exports, and the client against the simulator)"
+env "$WASM_RUNNER" WASM_BINDGEN_TEST_TIMEOUT=300 cargo test "${WASM_TESTS[@]}"
 
-step "wasm tests in headless Chromium (wasm-bindgen-test)"
+step "wasm tests in headless Chromium (the same tests in the browser engine)"
 env "$WASM_RUNNER" WASM_BINDGEN_TEST_TIMEOUT=300 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
-  cargo test --target wasm32-unknown-unknown --test wasm
+  cargo test "${WASM_TESTS[@]}"
 
-step "node --test on the built package"
+step "node --test on the built package (exports, and the client against the simulator)"
 node --test tests/js/
+
+step "TypeScript: the shipped types against a typed usage file (tsc --noEmit)"
+node_modules/.bin/tsc -p tests/types/tsconfig.json && echo "tsc: types OK"
 
 step "all tests passed"

@@ -15,6 +15,10 @@
 //! is the `#[wasm_bindgen]` surface that converts values at the boundary and decides nothing.
 
 pub mod core;
+#[cfg(feature = "simulator")]
+pub mod sim;
 
 #[cfg(target_arch = "wasm32")]
 pub mod js;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -9,7 +9,8 @@
 //! `chat` (one turn with its timers); `api` (requests and envelopes), `error` (the one error
 //! type and the API's error table), `session` (credentials and the retry policy), `render`
 //! (the export job), `draft` (the timeline), `intent` and `gui` (words → actions), `upload`
-//! (what may be sent).
+//! (what may be sent), `options` (the client's checked options), `reply` (what `handle()`
+//! says).
 
 pub mod api;
 pub mod chat;
@@ -17,7 +18,9 @@ pub mod draft;
 pub mod error;
 pub mod gui;
 pub mod intent;
+pub mod options;
 pub mod render;
+pub mod reply;
 pub mod session;
 pub mod sse;
 pub mod stream;

@@ -5,6 +5,10 @@
 //! (`error.rs`). Every export returns `Result<_, JsValue>` where input can be wrong, so bad
 //! input is a thrown `NemoError`, never a panic.
 
+pub mod client;
 pub mod error;
 pub mod helpers;
+pub mod options;
+#[cfg(feature = "simulator")]
+pub mod sim;
 pub mod sse;

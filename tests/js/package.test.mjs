@@ -12,15 +12,20 @@ test("web, bundler and node outputs with types", () => {
       assert.ok(existsSync(pkg(`${dir}/${file}`)), `${dir}/${file}`);
     }
     const dts = readFileSync(pkg(`${dir}/nemo_video.d.ts`), "utf8");
-    for (const name of ["class SseParser", "function classifyIntent", "function summarizeTimeline"]) {
+    for (const name of ["class SseParser", "function classifyIntent", "function summarizeTimeline", "class NemoClient", "type ChatEvent"]) {
       assert.ok(dts.includes(name), `${dir} types declare ${name}`);
     }
+    assert.ok(!dts.includes("createSimulator"), `${dir}: the client outputs do not carry the simulator`);
+  }
+  for (const dir of ["sim-node", "sim-web"]) {
+    const dts = readFileSync(pkg(`${dir}/nemo_video.d.ts`), "utf8");
+    assert.ok(dts.includes("function createSimulator") && dts.includes("class NemoClient"), dir);
   }
   assert.ok(readFileSync(pkg("web/nemo_video.d.ts"), "utf8").includes("export default function __wbg_init"));
 });
 
 test("the release wasm imports only its own glue", () => {
-  for (const dir of ["web", "bundler", "node"]) {
+  for (const dir of ["web", "bundler", "node", "sim-node", "sim-web"]) {
     const mod = new WebAssembly.Module(readFileSync(pkg(`${dir}/nemo_video_bg.wasm`)));
     const modules = new Set(WebAssembly.Module.imports(mod).map((i) => i.module));
     for (const m of modules) {

@@ -1,0 +1,397 @@
+//! The simulator driven natively, its streams read back through the core's own reader.
+
+use super::*;
+use crate::core::api::{self as capi, HttpResponse, decode};
+use crate::core::error::Caller;
+use crate::core::error::ErrorKind;
+use crate::core::render::{RenderStatus, parse_status};
+use crate::core::stream::{StreamEvent, TurnReader};
+
+fn req(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> SimRequest {
+    let mut headers = vec![
+        (
+            "x-skill-source".to_owned(),
+            "colab-text-to-video".to_owned(),
+        ),
+        ("x-skill-version".to_owned(), "0.1.0".to_owned()),
+        ("x-skill-platform".to_owned(), "unknown".to_owned()),
+        ("x-client-id".to_owned(), "client-1".to_owned()),
+        (
+            "accept".to_owned(),
+            if path == "/run_sse" {
+                "text/event-stream"
+            } else {
+                "application/json"
+            }
+            .to_owned(),
+        ),
+    ];
+    if let Some(t) = token {
+        headers.push(("authorization".to_owned(), format!("Bearer {t}")));
+    }
+    if body.is_some() {
+        headers.push(("content-type".to_owned(), "application/json".to_owned()));
+    }
+    SimRequest {
+        method: method.into(),
+        origin: "http://sim.test".into(),
+        path: path.into(),
+        headers,
+        body: body.map_or(SimBody::None, |b| SimBody::Text(b.to_string())),
+    }
+}
+
+fn bytes(r: &SimResponse) -> Vec<u8> {
+    r.body
+        .iter()
+        .filter_map(|s| {
+            if let Step::Bytes(b) = s {
+                Some(b.clone())
+            } else {
+                None
+            }
+        })
+        .flatten()
+        .collect()
+}
+
+fn data(r: &SimResponse) -> Result<Value, crate::core::error::NemoError> {
+    let body = String::from_utf8(bytes(r)).unwrap();
+    decode(
+        HttpResponse {
+            status: r.status,
+            body: &body,
+            retry_after: None,
+        },
+        &Caller::default(),
+        0,
+    )
+    .map(|d| d.data)
+}
+
+fn connect(sim: &mut Simulator) -> (String, String) {
+    let t = data(&sim.handle(&req("POST", "/api/auth/anonymous-token", None, None))).unwrap();
+    let token = t["token"].as_str().unwrap().to_owned();
+    let s = data(&sim.handle(&req(
+        "POST",
+        "/api/tasks/me/with-session/nemo_agent",
+        Some(&token),
+        Some(json!({"task_name": "project", "language": "en"})),
+    )))
+    .unwrap();
+    (token, capi::parse_session(&s).unwrap())
+}
+
+fn chat(
+    sim: &mut Simulator,
+    token: &str,
+    sid: &str,
+    text: &str,
+) -> (
+    SimResponse,
+    Vec<StreamEvent>,
+    crate::core::stream::TurnSummary,
+) {
+    let body = json!({"app_name": "nemo_agent", "user_id": "me", "session_id": sid, "new_message": {"role": "user", "parts": [{"text": text}]}, "streaming": true});
+    let r = sim.handle(&req("POST", "/run_sse", Some(token), Some(body)));
+    let mut reader = TurnReader::new(Caller::default(), 1 << 20);
+    let mut events = reader.push(&bytes(&r));
+    let (rest, summary) = reader.finish();
+    events.extend(rest);
+    (r, events, summary)
+}
+
+fn fast() -> SimOptions {
+    SimOptions {
+        timing: Timing {
+            chunk_delay_ms: 0,
+            work_ms: 10,
+            heartbeat_ms: Some(5),
+        },
+        ..SimOptions::default()
+    }
+}
+
+#[test]
+fn a_whole_session_with_well_formed_requests() {
+    let mut sim = Simulator::new(fast());
+    let (token, sid) = connect(&mut sim);
+    assert_eq!(sid.len(), 19, "a 19-digit session id");
+    let (r, events, summary) = chat(
+        &mut sim,
+        &token,
+        &sid,
+        "make a 30-second city timelapse with lo-fi music",
+    );
+    assert_eq!(r.status, 200);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ToolCall { name } if name == "generate_video"))
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::ToolCall { .. }))
+            .count(),
+        1,
+        "the repeated call is reported once"
+    );
+    assert!(
+        summary
+            .messages
+            .iter()
+            .any(|m| m.contains("30-second city timelapse"))
+    );
+    assert!(
+        r.body
+            .iter()
+            .filter(|s| matches!(s, Step::Bytes(_)))
+            .count()
+            > 10,
+        "small chunks"
+    );
+    let (_, _, _) = chat(&mut sim, &token, &sid, "add lo-fi music");
+    let state = data(&sim.handle(&req(
+        "GET",
+        &format!("/api/state/nemo_agent/me/{sid}/latest"),
+        Some(&token),
+        None,
+    )))
+    .unwrap();
+    let draft = capi::parse_state_draft(&state).unwrap();
+    assert!(crate::core::draft::summarize(&draft).contains("BGM: Lo-fi (0-30s, 35%)"));
+    let credits = capi::parse_credits(
+        &data(&sim.handle(&req(
+            "GET",
+            "/api/credits/balance/simple",
+            Some(&token),
+            None,
+        )))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(credits.available, 96.0);
+    let submit = json!({"id": "render_1", "sessionId": sid, "draft": draft, "output": {"format": "mp4", "quality": "high"}});
+    assert_eq!(
+        sim.handle(&req(
+            "POST",
+            "/api/render/proxy/lambda",
+            Some(&token),
+            Some(submit)
+        ))
+        .status,
+        200
+    );
+    let mut last = None;
+    for _ in 0..3 {
+        let r = sim.handle(&req(
+            "GET",
+            "/api/render/proxy/lambda/render_1",
+            Some(&token),
+            None,
+        ));
+        let top: Value = serde_json::from_slice(&bytes(&r)).unwrap();
+        last = Some(parse_status(&top, &top["data"]));
+    }
+    let last = last.unwrap();
+    assert_eq!(
+        (last.status, last.url.as_deref()),
+        (
+            RenderStatus::Completed,
+            Some("http://sim.test/sim/video.mp4")
+        )
+    );
+    assert!(
+        sim.log().iter().all(|e| e.problems.is_empty()),
+        "{:?}",
+        sim.log()
+    );
+}
+
+#[test]
+fn every_third_edit_is_silent_in_each_real_form() {
+    let mut sim = Simulator::new(fast());
+    let (token, sid) = connect(&mut sim);
+    let msgs = [
+        "make a video of the sea",
+        "add lo-fi music",
+        "add the title \"Sea\"",
+        "make it 20 seconds longer",
+        "music volume 50%",
+        "add a caption \"Two\"",
+        "make it 12 seconds shorter",
+        "music volume 20%",
+        "add the title \"Three\"",
+    ];
+    let silent: Vec<bool> = msgs
+        .iter()
+        .map(|m| chat(&mut sim, &token, &sid, m).2.ended_without_text)
+        .collect();
+    assert_eq!(
+        silent,
+        vec![false, false, true, false, false, true, false, false, true]
+    );
+}
+
+#[test]
+fn faults() {
+    let mut sim = Simulator::new(fast());
+    let (token, sid) = connect(&mut sim);
+    sim.set_faults(Faults {
+        rate_limit: 1,
+        retry_after_s: Some(2),
+        ..Faults::default()
+    });
+    let r = sim.handle(&req(
+        "GET",
+        "/api/credits/balance/simple",
+        Some(&token),
+        None,
+    ));
+    assert_eq!(
+        (
+            r.status,
+            r.headers
+                .iter()
+                .any(|(k, v)| k == "retry-after" && v == "2")
+        ),
+        (429, true)
+    );
+    sim.set_faults(Faults {
+        out_of_credits: 1,
+        ..Faults::default()
+    });
+    assert_eq!(
+        data(&chat(&mut sim, &token, &sid, "hi").0)
+            .unwrap_err()
+            .kind,
+        ErrorKind::Credits
+    );
+    sim.set_faults(Faults {
+        error_payload: 1,
+        ..Faults::default()
+    });
+    let (_, events, _) = chat(&mut sim, &token, &sid, "hi");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::Error(_)))
+            .count(),
+        1
+    );
+    sim.set_faults(Faults {
+        drop_stream: 1,
+        ..Faults::default()
+    });
+    let (r, _, _) = chat(&mut sim, &token, &sid, "make a video of a forest");
+    assert_eq!(r.body.last(), Some(&Step::Fail));
+    assert!(
+        crate::core::draft::is_ready(sim.draft(&sid).unwrap()),
+        "the edit landed before the drop"
+    );
+    sim.set_faults(Faults {
+        heartbeats_only: 1,
+        ..Faults::default()
+    });
+    assert!(matches!(
+        chat(&mut sim, &token, &sid, "hi").0.body[..],
+        [Step::Forever { .. }]
+    ));
+    sim.set_faults(Faults {
+        session_not_found: 1,
+        ..Faults::default()
+    });
+    let r = chat(&mut sim, &token, &sid, "hi").0;
+    assert_eq!(r.status, 404);
+    assert!(
+        String::from_utf8(bytes(&r))
+            .unwrap()
+            .contains("Session not found")
+    );
+    sim.expire_tokens();
+    assert_eq!(
+        data(&sim.handle(&req(
+            "GET",
+            "/api/credits/balance/simple",
+            Some(&token),
+            None
+        )))
+        .unwrap_err()
+        .kind,
+        ErrorKind::Auth
+    );
+}
+
+#[test]
+fn checks_what_it_receives() {
+    let mut sim = Simulator::new(fast());
+    let (token, _) = connect(&mut sim);
+    let mut bare = req("GET", "/api/credits/balance/simple", Some(&token), None);
+    bare.headers.retain(|(k, _)| !k.starts_with("x-skill"));
+    sim.handle(&bare);
+    assert_eq!(
+        sim.log().last().unwrap().problems,
+        vec!["missing attribution headers".to_owned()]
+    );
+    let r = sim.handle(&req("GET", "/api/credits/balance/simple", None, None));
+    assert_eq!((r.status, sim.log().last().unwrap().auth), (401, "none"));
+    let r = sim.handle(&req(
+        "POST",
+        "/api/tasks/me/with-session/nemo_agent",
+        Some(&token),
+        Some(json!({"task_name": "x"})),
+    ));
+    assert_eq!(r.status, 422);
+    let mut anon = req("POST", "/api/auth/anonymous-token", None, None);
+    anon.headers.retain(|(k, _)| k != "x-client-id");
+    assert_eq!(sim.handle(&anon).status, 400);
+    assert!(
+        !format!("{:?}", sim.log()).contains("nmv_usr_"),
+        "the log never holds a token"
+    );
+}
+
+#[test]
+fn render_forms_and_failures() {
+    for form in [
+        RenderForm::OutputDotUrl,
+        RenderForm::OutputUrl,
+        RenderForm::SuccessTopLevel,
+        RenderForm::Bare,
+        RenderForm::NoUrl,
+    ] {
+        let mut sim = Simulator::new(SimOptions {
+            render_form: form,
+            render_polls: 1,
+            ..fast()
+        });
+        let (token, sid) = connect(&mut sim);
+        chat(&mut sim, &token, &sid, "make a video of the sea");
+        let draft = sim.draft(&sid).unwrap().clone();
+        let submit = json!({"id": "render_7", "sessionId": sid, "draft": draft, "output": {"format": "mp4", "quality": "high"}});
+        sim.handle(&req(
+            "POST",
+            "/api/render/proxy/lambda",
+            Some(&token),
+            Some(submit),
+        ));
+        let r = sim.handle(&req(
+            "GET",
+            "/api/render/proxy/lambda/render_7",
+            Some(&token),
+            None,
+        ));
+        let top: Value = serde_json::from_slice(&bytes(&r)).unwrap();
+        let s = parse_status(&top, top.get("data").unwrap_or(&top));
+        assert_eq!(s.status, RenderStatus::Completed, "{form:?}");
+        assert_eq!(s.url.is_some(), form != RenderForm::NoUrl, "{form:?}");
+        let dl = sim.handle(&req(
+            "GET",
+            "/api/render/proxy/render_7/download",
+            Some(&token),
+            None,
+        ));
+        assert_eq!((dl.status, bytes(&dl)), (200, TINY_MP4.to_vec()));
+    }
+}

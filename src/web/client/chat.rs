@@ -1,0 +1,126 @@
+//! Drives one [`ChatTurn`] over the `/run_sse` stream.
+//!
+//! The loop does what `turn.step()` says: read a chunk (racing the turn's next deadline and
+//! the caller's abort), fetch the state, or wait. It never sends the message twice: the only
+//! retries are the policy's, before the stream opens, for rejections that prove the agent
+//! never started. The stream is closed only when the turn is over (done, failed, timed out
+//! or aborted): closing it aborts the work on the server.
+
+use std::rc::Rc;
+
+use js_sys::Function;
+use wasm_bindgen::JsValue;
+
+use super::{Call, Expect, Got, Inner};
+use crate::core::api::{ApiConfig, Auth, Endpoint};
+use crate::core::chat::{ChatEvent, ChatResult, ChatTurn, Step};
+use crate::core::error::NemoError;
+use crate::web::cancel::Cancel;
+use crate::web::host;
+use crate::web::http::{BodyReader, Read};
+
+/// A chat event as JS sees it (DESIGN.md's `ChatEvent`).
+pub fn event_to_js(e: &ChatEvent) -> JsValue {
+    let s = |v: &str| JsValue::from_str(v);
+    match e {
+        ChatEvent::Text { text, partial } => host::object(&[
+            ("type", s("text")),
+            ("text", s(text)),
+            ("partial", JsValue::from_bool(*partial)),
+        ]),
+        ChatEvent::StillWorking { elapsed_ms } => host::object(&[
+            ("type", s("still_working")),
+            ("text", s("⏳ Still working...")),
+            ("elapsedMs", JsValue::from_f64(*elapsed_ms as f64)),
+        ]),
+        ChatEvent::ToolCall { name } => {
+            host::object(&[("type", s("tool_call")), ("name", s(name))])
+        }
+        ChatEvent::ToolResult { name } => {
+            host::object(&[("type", s("tool_result")), ("name", s(name))])
+        }
+        ChatEvent::Changes { summary } => {
+            host::object(&[("type", s("changes")), ("summary", s(summary))])
+        }
+        ChatEvent::Action { action } => {
+            host::object(&[("type", s("action")), ("action", s(action.as_str()))])
+        }
+        ChatEvent::Done => host::object(&[("type", s("done"))]),
+    }
+}
+
+impl Inner {
+    /// One chat turn.
+    pub async fn chat(
+        self: &Rc<Self>,
+        text: &str,
+        on_event: Option<&Function>,
+        cancel: &Cancel,
+    ) -> Result<ChatResult, NemoError> {
+        if text.trim().is_empty() {
+            return Err(NemoError::refused("EMPTY_MESSAGE", "the message is empty")
+                .with_user_message("Type a message first."));
+        }
+        self.connect(cancel, on_event).await?;
+        let before = self.known_draft(cancel).await;
+        let build = |api: &ApiConfig, auth: Auth<'_>, sid: Option<&str>| {
+            api.request(
+                &Endpoint::Chat {
+                    session_id: sid.unwrap_or_default(),
+                    text,
+                },
+                auth,
+            )
+        };
+        let call = Call {
+            expect: Expect::Stream,
+            ..Call::json(self, &build)
+        };
+        let Got::Stream(inflight) = self.call(call, cancel).await? else {
+            unreachable!("stream call")
+        };
+        let caller = self.creds.borrow().caller();
+        let mut turn = ChatTurn::new(self.opts.chat_config(), caller, before, host::now_ms());
+        let mut reader = BodyReader::new(&inflight.response);
+        let result = loop {
+            while let Some(e) = turn.poll_event() {
+                host::notify(on_event, &event_to_js(&e));
+            }
+            let wait = || {
+                turn.poll_timeout()
+                    .map(|t| t.saturating_sub(host::now_ms()))
+            };
+            match turn.step() {
+                Step::Read => match reader.read(cancel, wait()).await {
+                    Read::Chunk(bytes) => turn.on_bytes(&bytes, host::now_ms()),
+                    Read::End => turn.on_end(host::now_ms()),
+                    Read::Failed(_) => turn.on_dropped(host::now_ms()),
+                    Read::TimedOut => turn.on_tick(host::now_ms()),
+                    Read::Aborted => turn.abort(),
+                },
+                Step::FetchState => {
+                    reader.cancel();
+                    let state = self.state(cancel).await.map(|s| s.draft);
+                    match state {
+                        Err(e) if e.kind.as_str() == "aborted" => turn.abort(),
+                        other => turn.on_state(other, host::now_ms()),
+                    }
+                }
+                Step::Wait => match cancel.sleep(wait().unwrap_or(0)).await {
+                    Ok(()) => turn.on_tick(host::now_ms()),
+                    Err(_) => turn.abort(),
+                },
+                Step::Finished(r) => break r,
+            }
+        };
+        while let Some(e) = turn.poll_event() {
+            host::notify(on_event, &event_to_js(&e));
+        }
+        // Over: stop reading; dropping the request aborts it if the body is still open.
+        reader.cancel();
+        drop(inflight);
+        *self.last_draft.borrow_mut() =
+            result.as_ref().ok().and_then(|r| r.draft.clone()).map(Some);
+        result
+    }
+}

@@ -1,0 +1,223 @@
+//! Drives a [`RenderJob`]: submit, poll, cancel, and the storage of jobs to resume.
+
+use std::rc::Rc;
+
+use js_sys::Function;
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+
+use super::{Call, Expect, Got, Inner};
+use crate::core::api::{ApiConfig, Auth, Endpoint};
+use crate::core::draft;
+use crate::core::error::{ErrorKind, NemoError};
+use crate::core::render::{ExportOutcome, PendingRender, RenderJob, RenderOutput, Step};
+use crate::web::cancel::Cancel;
+use crate::web::host;
+
+/// A finished export.
+pub struct ExportDoneJs {
+    /// The render id.
+    pub id: String,
+    /// Where the MP4 is (a `blob:` URL after a fallback download).
+    pub url: String,
+    /// The file, after a fallback download.
+    pub blob: Option<web_sys::Blob>,
+}
+
+fn progress_to_js(id: &str, status: &str, percent: Option<f64>) -> JsValue {
+    let o = host::object(&[
+        ("id", JsValue::from_str(id)),
+        ("status", JsValue::from_str(status)),
+    ]);
+    if let Some(p) = percent {
+        host::set(&o, "percent", &JsValue::from_f64(p));
+    }
+    o
+}
+
+impl Inner {
+    /// Exports the session's draft (or `draft`), polling until the MP4 is ready.
+    pub async fn export(
+        self: &Rc<Self>,
+        draft: Option<Value>,
+        on_progress: Option<&Function>,
+        cancel: &Cancel,
+    ) -> Result<ExportDoneJs, NemoError> {
+        self.connect(cancel, None).await?;
+        let draft = match draft {
+            Some(d) => Some(d),
+            None => self.state(cancel).await?.draft,
+        };
+        let draft = draft.filter(draft::is_ready).ok_or_else(|| {
+            NemoError::refused("NOTHING_TO_EXPORT", "the draft has no track with a segment")
+                .with_user_message(
+                    "There is nothing to export yet: describe the video you want first.",
+                )
+        })?;
+        let draft_json = serde_json::to_string(&draft)
+            .map_err(|_| NemoError::refused("BAD_DRAFT", "the draft is not JSON"))?;
+        let session_id = self.session_id().unwrap_or_default();
+        let job = RenderJob::submit(self.opts.render_config(), &session_id, host::now_ms());
+        self.drive(job, Some(&draft_json), on_progress, cancel)
+            .await
+    }
+
+    /// Finishes the render jobs a closed tab or a crashed worker left behind.
+    pub async fn resume_exports(
+        self: &Rc<Self>,
+        on_progress: Option<&Function>,
+        cancel: &Cancel,
+    ) -> Result<Vec<ExportDoneJs>, NemoError> {
+        let mut done = Vec::new();
+        for pending in self.pending_renders() {
+            self.connect(cancel, None).await?;
+            let job = RenderJob::resume(self.opts.render_config(), &pending, host::now_ms());
+            match self.drive(job, None, on_progress, cancel).await {
+                Ok(d) => done.push(d),
+                Err(e) if e.kind == ErrorKind::Aborted => return Err(e),
+                Err(e) => {
+                    let p = progress_to_js(&pending.id, "failed", None);
+                    host::set(&p, "error", &crate::js::error::to_js(&e));
+                    host::notify(on_progress, &p);
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    fn apply_outputs(&self, job: &mut RenderJob, on_progress: Option<&Function>) {
+        while let Some(out) = job.poll_output() {
+            match out {
+                RenderOutput::Progress { status, percent } => {
+                    host::notify(on_progress, &progress_to_js(job.id(), status, percent));
+                }
+                RenderOutput::Persist(p) => {
+                    let mut list: Vec<PendingRender> = self.pending_renders();
+                    list.retain(|x| x.id != p.id);
+                    list.push(p);
+                    self.save_pending_renders(&list);
+                }
+                RenderOutput::Forget(id) => {
+                    let mut list = self.pending_renders();
+                    list.retain(|x| x.id != id);
+                    self.save_pending_renders(&list);
+                }
+            }
+        }
+    }
+
+    async fn drive(
+        self: &Rc<Self>,
+        mut job: RenderJob,
+        draft_json: Option<&str>,
+        on_progress: Option<&Function>,
+        cancel: &Cancel,
+    ) -> Result<ExportDoneJs, NemoError> {
+        let finished = loop {
+            self.apply_outputs(&mut job, on_progress);
+            let remaining = || job.poll_timeout().map(|t| t.saturating_sub(host::now_ms()));
+            let request_ms = remaining().map_or(self.opts.request_timeout_ms, |r| {
+                r.min(self.opts.request_timeout_ms)
+            });
+            match job.step() {
+                Step::Submit(id) => {
+                    let session_id = self.session_id().unwrap_or_default();
+                    let draft_json = draft_json.unwrap_or("null");
+                    let build = |api: &ApiConfig, auth: Auth<'_>, _: Option<&str>| {
+                        api.request(
+                            &Endpoint::Export {
+                                render_id: &id,
+                                session_id: &session_id,
+                                draft_json,
+                            },
+                            auth,
+                        )
+                    };
+                    let call = Call {
+                        ms: Some(request_ms),
+                        ..Call::json(self, &build)
+                    };
+                    match self.call(call, cancel).await {
+                        Err(e) if e.kind == ErrorKind::Aborted => job.abort(),
+                        r => job.on_submitted(r.map(json_pair), host::now_ms()),
+                    }
+                }
+                Step::Poll(id) => {
+                    let build = |api: &ApiConfig, auth: Auth<'_>, _: Option<&str>| {
+                        api.request(&Endpoint::ExportStatus { render_id: &id }, auth)
+                    };
+                    let call = Call {
+                        ms: Some(request_ms),
+                        needs_session: false,
+                        ..Call::json(self, &build)
+                    };
+                    match self.call(call, cancel).await {
+                        Err(e) if e.kind == ErrorKind::Aborted => job.abort(),
+                        r => job.on_status(r.map(json_pair), host::now_ms()),
+                    }
+                }
+                Step::Wait => {
+                    if cancel.sleep(remaining().unwrap_or(0)).await.is_err() {
+                        job.abort();
+                    }
+                }
+                Step::Cancel(id) => {
+                    // Sent even though the caller aborted: that is what it is for.
+                    let build = |api: &ApiConfig, auth: Auth<'_>, _: Option<&str>| {
+                        api.request(&Endpoint::CancelExport { render_id: &id }, auth)
+                    };
+                    let call = Call {
+                        needs_session: false,
+                        ..Call::json(self, &build)
+                    };
+                    let _ = self.call(call, &Cancel::new(None)).await;
+                    job.on_cancelled();
+                }
+                Step::Finished(r) => break r,
+            }
+            job.on_tick(host::now_ms());
+        };
+        self.apply_outputs(&mut job, on_progress);
+        let done = finished?;
+        match done.outcome {
+            ExportOutcome::Url(url) => Ok(ExportDoneJs {
+                id: done.id,
+                url,
+                blob: None,
+            }),
+            ExportOutcome::Download => {
+                let id = done.id.clone();
+                let build = |api: &ApiConfig, auth: Auth<'_>, _: Option<&str>| {
+                    api.request(&Endpoint::Download { render_id: &id }, auth)
+                };
+                let call = Call {
+                    expect: Expect::Bytes,
+                    needs_session: false,
+                    ms: None,
+                    ..Call::json(self, &build)
+                };
+                let Got::Bytes(blob) = self.call(call, cancel).await? else {
+                    unreachable!("bytes call")
+                };
+                let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| {
+                    NemoError::refused(
+                        "NO_BLOB_URL",
+                        "this runtime cannot make a URL for the downloaded file",
+                    )
+                })?;
+                Ok(ExportDoneJs {
+                    id: done.id,
+                    url,
+                    blob: Some(blob),
+                })
+            }
+        }
+    }
+}
+
+fn json_pair(got: Got) -> (Value, Value) {
+    match got {
+        Got::Json(d) => (d.top, d.data),
+        _ => (Value::Null, Value::Null),
+    }
+}

@@ -1,0 +1,447 @@
+//! The client's driver: runs the core's machines over `fetch`, storage and timers.
+//!
+//! Owns the loops, not the decisions: [`Inner::call`] sends one API call and applies the
+//! core's [`RetryPolicy`] (refresh the token, new session, client id, wait) exactly as it
+//! says; `connect` walks the core's connect steps; `chat`, `export` and `upload` (sibling
+//! modules) drive `ChatTurn` and `RenderJob`. Concurrent calls that hit 1001 share one token
+//! refresh (one promise, awaited by all).
+
+mod chat;
+mod export;
+mod upload;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::future_to_promise;
+
+pub use export::ExportDoneJs;
+pub use upload::UploadInput;
+
+use super::cancel::{Cancel, Raced};
+use super::host;
+use super::http::{self, Fetcher, InFlight};
+use super::storage::Storage;
+use crate::core::api::{
+    self, ApiConfig, Auth, Credits, Decoded, Endpoint, HttpRequest, HttpResponse, chat_open_error,
+    decode, is_event_stream,
+};
+use crate::core::error::NemoError;
+use crate::core::options::{ClientOptions, StorageItem};
+use crate::core::session::{ConnectStep, Credentials, Decision, RetryPolicy};
+use crate::core::{draft, render};
+
+/// What a call expects back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// A JSON envelope.
+    Json,
+    /// An event stream (the chat).
+    Stream,
+    /// A file (the fallback download).
+    Bytes,
+}
+
+/// What a call got.
+pub enum Got {
+    /// The decoded envelope.
+    Json(Decoded),
+    /// An open event stream.
+    Stream(InFlight),
+    /// A file.
+    Bytes(web_sys::Blob),
+}
+
+/// Builds a request from the current credentials (it is rebuilt for a retry, after a new
+/// token or session).
+pub type Build<'a> =
+    &'a dyn Fn(&ApiConfig, Auth<'_>, Option<&str>) -> Result<HttpRequest, NemoError>;
+
+/// One API call.
+pub struct Call<'a> {
+    /// The request.
+    pub build: Build<'a>,
+    /// A multipart body.
+    pub body: Option<&'a JsValue>,
+    /// What comes back.
+    pub expect: Expect,
+    /// Connect first (the call needs a session).
+    pub needs_session: bool,
+    /// This is the anonymous-token call itself (sent without a token, never refreshes one).
+    pub token_call: bool,
+    /// Deadline for the response, ms.
+    pub ms: Option<u64>,
+}
+
+impl<'a> Call<'a> {
+    /// A JSON call with the request timeout.
+    pub fn json(inner: &Inner, build: Build<'a>) -> Self {
+        Call {
+            build,
+            body: None,
+            expect: Expect::Json,
+            needs_session: true,
+            token_call: false,
+            ms: Some(inner.opts.request_timeout_ms),
+        }
+    }
+}
+
+type SharedResult = Rc<RefCell<Option<Result<(), NemoError>>>>;
+
+/// The client's state.
+pub struct Inner {
+    /// Checked options.
+    pub opts: ClientOptions,
+    fetcher: Fetcher,
+    storage: Storage,
+    creds: RefCell<Credentials>,
+    /// The draft as last seen: `None` unknown, `Some(None)` known empty.
+    last_draft: RefCell<Option<Option<Value>>>,
+    refreshing: RefCell<Option<(Promise, SharedResult)>>,
+}
+
+/// The connection, as `connect()` reports it.
+pub struct Connected {
+    /// The session id.
+    pub session_id: String,
+    /// Whether the token is an anonymous one.
+    pub anonymous: bool,
+}
+
+/// The session state, as `state()` reports it.
+pub struct StateInfo {
+    /// The draft, if the session has one.
+    pub draft: Option<Value>,
+    /// The timeline summary.
+    pub summary: String,
+    /// Ready to export.
+    pub ready: bool,
+    /// The whole `data`.
+    pub raw: Value,
+}
+
+impl Inner {
+    /// A client from checked options, its `fetch` and its storage; loads stored credentials.
+    pub fn new(opts: ClientOptions, fetcher: Fetcher, storage: Storage) -> Rc<Self> {
+        let key = |item| opts.storage_key(item);
+        let valid = |v: Option<String>| v.filter(|s| api::is_valid_id(s));
+        let mut creds = match &opts.token {
+            Some(t) => Credentials::with_token(t.clone()),
+            None => Credentials {
+                token: storage
+                    .get(&key(StorageItem::Token))
+                    .and_then(|t| api::Token::new(t).ok()),
+                user_id: storage.get(&key(StorageItem::UserId)),
+                ..Credentials::default()
+            },
+        };
+        creds.client_id = opts
+            .client_id
+            .clone()
+            .or_else(|| valid(storage.get(&key(StorageItem::ClientId))));
+        creds.session_id = valid(storage.get(&key(StorageItem::SessionId)));
+        Rc::new(Inner {
+            opts,
+            fetcher,
+            storage,
+            creds: RefCell::new(creds),
+            last_draft: RefCell::new(None),
+            refreshing: RefCell::new(None),
+        })
+    }
+
+    /// The current session id.
+    pub fn session_id(&self) -> Option<String> {
+        self.creds.borrow().session_id.clone()
+    }
+
+    fn persist(&self) {
+        let c = self.creds.borrow();
+        let key = |item| self.opts.storage_key(item);
+        let put = |item, v: Option<&str>| match v {
+            Some(v) => self.storage.set(&key(item), v),
+            None => self.storage.remove(&key(item)),
+        };
+        put(StorageItem::ClientId, c.client_id.as_deref());
+        put(StorageItem::SessionId, c.session_id.as_deref());
+        if !c.configured {
+            put(StorageItem::Token, c.token.as_ref().map(api::Token::expose));
+            put(StorageItem::UserId, c.user_id.as_deref());
+        }
+    }
+
+    fn ensure_client_id(&self) {
+        let mut c = self.creds.borrow_mut();
+        if c.client_id.is_none() {
+            c.client_id = Some(host::new_uuid());
+        }
+        drop(c);
+        self.persist();
+    }
+
+    /// Connects: client id, token and session as needed, emitting status events.
+    pub async fn connect(
+        self: &Rc<Self>,
+        cancel: &Cancel,
+        on_event: Option<&Function>,
+    ) -> Result<Connected, NemoError> {
+        if self.creds.borrow().connect_step() != ConnectStep::Ready {
+            host::notify(on_event, &status_event("Connecting..."));
+        }
+        loop {
+            cancel.check()?;
+            let step = self.creds.borrow().connect_step();
+            match step {
+                ConnectStep::NeedClientId => self.ensure_client_id(),
+                ConnectStep::NeedToken => self.fetch_token(cancel).await?,
+                ConnectStep::NeedSession => self.create_session(cancel).await?,
+                ConnectStep::Ready => break,
+            }
+        }
+        let c = self.creds.borrow();
+        Ok(Connected {
+            session_id: c.session_id.clone().unwrap_or_default(),
+            anonymous: !c.configured,
+        })
+    }
+
+    async fn fetch_token(self: &Rc<Self>, cancel: &Cancel) -> Result<(), NemoError> {
+        let build = |api: &ApiConfig, auth: Auth<'_>, _: Option<&str>| {
+            api.request(&Endpoint::AnonymousToken, auth)
+        };
+        let call = Call {
+            token_call: true,
+            needs_session: false,
+            ..Call::json(self, &build)
+        };
+        let Got::Json(d) = self.call(call, cancel).await? else {
+            unreachable!("json call")
+        };
+        let grant = api::parse_token(&d.data)?;
+        self.creds.borrow_mut().on_token(grant);
+        self.persist();
+        Ok(())
+    }
+
+    async fn create_session(self: &Rc<Self>, cancel: &Cancel) -> Result<(), NemoError> {
+        let language = self.opts.language.clone();
+        let build = move |api: &ApiConfig, auth: Auth<'_>, _: Option<&str>| {
+            api.request(
+                &Endpoint::CreateSession {
+                    language: &language,
+                },
+                auth,
+            )
+        };
+        let call = Call {
+            needs_session: false,
+            ..Call::json(self, &build)
+        };
+        let Got::Json(d) = self.call(call, cancel).await? else {
+            unreachable!("json call")
+        };
+        let id = api::parse_session(&d.data)?;
+        self.creds.borrow_mut().on_session(id);
+        *self.last_draft.borrow_mut() = None;
+        self.persist();
+        Ok(())
+    }
+
+    /// A new token for the same client id, shared by every call that needs one now.
+    async fn refresh_token(self: &Rc<Self>, cancel: &Cancel) -> Result<(), NemoError> {
+        let existing = self.refreshing.borrow().clone();
+        let (promise, result) = match existing {
+            Some(pair) => pair,
+            None => {
+                let result: SharedResult = Rc::new(RefCell::new(None));
+                let (me, out) = (self.clone(), result.clone());
+                // Not tied to one caller's signal: other calls wait for the same refresh.
+                let promise = future_to_promise(async move {
+                    let r = me.fetch_token(&Cancel::new(None)).await;
+                    *out.borrow_mut() = Some(r);
+                    *me.refreshing.borrow_mut() = None;
+                    Ok(JsValue::UNDEFINED)
+                });
+                *self.refreshing.borrow_mut() = Some((promise.clone(), result.clone()));
+                (promise, result)
+            }
+        };
+        match cancel.race(&promise, None).await {
+            Raced::Aborted => Err(NemoError::aborted()),
+            _ => result
+                .borrow()
+                .clone()
+                .unwrap_or_else(|| Err(NemoError::network("the token refresh did not finish"))),
+        }
+    }
+
+    async fn new_session(self: &Rc<Self>, cancel: &Cancel) -> Result<(), NemoError> {
+        self.creds.borrow_mut().drop_session();
+        self.create_session(cancel).await
+    }
+
+    /// Sends one call, applying the retry policy.
+    pub async fn call(self: &Rc<Self>, call: Call<'_>, cancel: &Cancel) -> Result<Got, NemoError> {
+        if call.needs_session {
+            Box::pin(self.connect(cancel, None)).await?;
+        }
+        let mut policy = RetryPolicy::new(&self.creds.borrow(), self.opts.rate_limit_wait_ms);
+        loop {
+            let req = {
+                let c = self.creds.borrow();
+                let token = if call.token_call {
+                    None
+                } else {
+                    c.token.as_ref()
+                };
+                (call.build)(
+                    &self.opts.api,
+                    Auth {
+                        token,
+                        client_id: c.client_id.as_deref(),
+                    },
+                    c.session_id.as_deref(),
+                )?
+            };
+            let err = match self.attempt(&req, &call, cancel).await {
+                Ok(got) => return Ok(got),
+                Err(e) => e,
+            };
+            let decision = policy.decide(err, &self.creds.borrow());
+            match decision {
+                Decision::Fail(e) => return Err(e),
+                Decision::Retry => {}
+                Decision::RefreshToken if call.token_call => {
+                    return Err(NemoError::protocol(
+                        "TOKEN_REFUSED",
+                        "the anonymous-token call was refused as unauthorised",
+                    ));
+                }
+                Decision::RefreshToken => Box::pin(self.refresh_token(cancel)).await?,
+                Decision::NewSession => Box::pin(self.new_session(cancel)).await?,
+                Decision::EnsureClientId => self.ensure_client_id(),
+                Decision::Wait(ms) => cancel.sleep(ms).await?,
+            }
+            policy.retrying(&self.creds.borrow());
+        }
+    }
+
+    async fn attempt(
+        &self,
+        req: &HttpRequest,
+        call: &Call<'_>,
+        cancel: &Cancel,
+    ) -> Result<Got, NemoError> {
+        let inflight = self.fetcher.send(req, call.body, cancel, call.ms).await?;
+        let status = inflight.response.status();
+        let ok = (200..300).contains(&status);
+        match call.expect {
+            Expect::Stream
+                if is_event_stream(
+                    status,
+                    http::header(&inflight.response, "content-type").as_deref(),
+                ) =>
+            {
+                return Ok(Got::Stream(inflight));
+            }
+            Expect::Bytes if ok => {
+                return Ok(Got::Bytes(http::blob(&inflight, cancel, None).await?));
+            }
+            _ => {}
+        }
+        let body = http::text(&inflight, cancel, call.ms).await?;
+        let retry_after = http::header(&inflight.response, "retry-after");
+        let resp = HttpResponse {
+            status,
+            body: &body,
+            retry_after: retry_after.as_deref(),
+        };
+        let caller = self.creds.borrow().caller();
+        match call.expect {
+            Expect::Json => decode(resp, &caller, host::now_ms()).map(Got::Json),
+            Expect::Stream => Err(chat_open_error(resp, &caller, host::now_ms())),
+            Expect::Bytes => {
+                Err(decode(resp, &caller, host::now_ms())
+                    .err()
+                    .unwrap_or_else(|| {
+                        NemoError::protocol("NOT_A_FILE", "the download answered JSON")
+                    }))
+            }
+        }
+    }
+
+    /// `GET` the credit balance.
+    pub async fn credits(self: &Rc<Self>, cancel: &Cancel) -> Result<Credits, NemoError> {
+        let build = |api: &ApiConfig, auth: Auth<'_>, _: Option<&str>| {
+            api.request(&Endpoint::Credits, auth)
+        };
+        let Got::Json(d) = self.call(Call::json(self, &build), cancel).await? else {
+            unreachable!("json call")
+        };
+        api::parse_credits(&d.data)
+    }
+
+    /// `GET` the session state.
+    pub async fn state(self: &Rc<Self>, cancel: &Cancel) -> Result<StateInfo, NemoError> {
+        let build = |api: &ApiConfig, auth: Auth<'_>, sid: Option<&str>| {
+            api.request(
+                &Endpoint::State {
+                    session_id: sid.unwrap_or_default(),
+                },
+                auth,
+            )
+        };
+        let Got::Json(d) = self.call(Call::json(self, &build), cancel).await? else {
+            unreachable!("json call")
+        };
+        let draft = api::parse_state_draft(&d.data);
+        *self.last_draft.borrow_mut() = Some(draft.clone());
+        let (summary, ready) = match &draft {
+            Some(dr) => (draft::summarize(dr), draft::is_ready(dr)),
+            None => (draft::summarize(&Value::Null), false),
+        };
+        Ok(StateInfo {
+            draft,
+            summary,
+            ready,
+            raw: d.data,
+        })
+    }
+
+    /// The draft before a chat: the last one seen, else fetched (a failure reads as unknown).
+    async fn known_draft(self: &Rc<Self>, cancel: &Cancel) -> Option<Value> {
+        let known = self.last_draft.borrow().clone();
+        match known {
+            Some(d) => d,
+            None => self.state(cancel).await.ok().and_then(|s| s.draft),
+        }
+    }
+
+    fn pending_renders(&self) -> Vec<render::PendingRender> {
+        self.storage
+            .get(&self.opts.storage_key(StorageItem::PendingRenders))
+            .map(|s| render::decode_pending(&s))
+            .unwrap_or_default()
+    }
+
+    fn save_pending_renders(&self, list: &[render::PendingRender]) {
+        let key = self.opts.storage_key(StorageItem::PendingRenders);
+        if list.is_empty() {
+            self.storage.remove(&key);
+        } else {
+            self.storage.set(&key, &render::encode_pending(list));
+        }
+    }
+}
+
+/// `{type: "status", text}`.
+pub fn status_event(text: &str) -> JsValue {
+    host::object(&[
+        ("type", JsValue::from_str("status")),
+        ("text", JsValue::from_str(text)),
+    ])
+}

@@ -1,0 +1,171 @@
+//! Upload: every file checked before a byte is sent, then one multipart request (or the URL
+//! form). A plain-text file is read and offered as the prompt instead of being uploaded.
+//!
+//! Progress: `fetch` reports no upload progress in any runtime we ship to (request-body
+//! streams would need HTTP/2 and `duplex: "half"`), so each file reports its start (0 bytes)
+//! and its finish (all bytes); a page that needs byte progress can pass an XHR-based `fetch`.
+
+use std::rc::Rc;
+
+use js_sys::Function;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Blob, File, FormData};
+
+use super::{Call, Got, Inner};
+use crate::core::api::{self, ApiConfig, Auth, Endpoint, UploadedFile};
+use crate::core::error::NemoError;
+use crate::core::upload::{self, FileKind};
+use crate::web::cancel::{Cancel, Raced};
+use crate::web::host;
+
+/// What to upload.
+pub enum UploadInput {
+    /// Files or blobs.
+    Files(Vec<Blob>),
+    /// URLs the service fetches itself.
+    Urls(Vec<String>),
+}
+
+/// One result: a file the service now has, or a text file offered as the prompt.
+pub struct Uploaded {
+    /// The server's description (for a text prompt, only the file name).
+    pub file: UploadedFile,
+    /// `video`, `image`, `audio` or `text`.
+    pub kind: &'static str,
+    /// The text of a plain-text file.
+    pub prompt: Option<String>,
+}
+
+fn name_of(blob: &Blob) -> String {
+    blob.dyn_ref::<File>()
+        .map(File::name)
+        .unwrap_or_else(|| "blob".to_owned())
+}
+
+fn progress(file: &str, loaded: f64, total: f64, done: bool) -> JsValue {
+    host::object(&[
+        ("file", JsValue::from_str(file)),
+        ("loaded", JsValue::from_f64(loaded)),
+        ("total", JsValue::from_f64(total)),
+        ("done", JsValue::from_bool(done)),
+    ])
+}
+
+impl Inner {
+    /// Uploads files or URLs.
+    pub async fn upload(
+        self: &Rc<Self>,
+        input: UploadInput,
+        on_progress: Option<&Function>,
+        cancel: &Cancel,
+    ) -> Result<Vec<Uploaded>, NemoError> {
+        match input {
+            UploadInput::Urls(urls) => {
+                upload::check_urls(&urls)?;
+                let build = |api: &ApiConfig, auth: Auth<'_>, sid: Option<&str>| {
+                    api.request(
+                        &Endpoint::UploadUrls {
+                            session_id: sid.unwrap_or_default(),
+                            urls: &urls,
+                        },
+                        auth,
+                    )
+                };
+                let Got::Json(d) = self.call(Call::json(self, &build), cancel).await? else {
+                    unreachable!("json call")
+                };
+                let files = api::parse_upload(&d.data)?;
+                Ok(files
+                    .into_iter()
+                    .map(|file| Uploaded {
+                        kind: "video",
+                        file,
+                        prompt: None,
+                    })
+                    .collect())
+            }
+            UploadInput::Files(blobs) => {
+                if blobs.is_empty() {
+                    return Err(NemoError::refused("NO_FILES", "no files to upload")
+                        .with_user_message("Choose a file first."));
+                }
+                // Every file is checked before anything is sent.
+                let mut checked = Vec::new();
+                for b in &blobs {
+                    let name = name_of(b);
+                    let kind = upload::check_file(&name, b.size() as u64, Some(&b.type_()))?;
+                    checked.push((b, name, kind));
+                }
+                let mut out = Vec::new();
+                let form = FormData::new()
+                    .map_err(|_| NemoError::refused("NO_FORMDATA", "FormData is missing"))?;
+                let mut media = Vec::new();
+                for (b, name, kind) in checked {
+                    if kind == FileKind::TextPrompt {
+                        let text = match cancel.race(&b.text(), None).await {
+                            Raced::Value(v) => v.as_string().unwrap_or_default(),
+                            Raced::Aborted => return Err(NemoError::aborted()),
+                            _ => {
+                                return Err(NemoError::refused(
+                                    "UNREADABLE",
+                                    format!("could not read {name}"),
+                                ));
+                            }
+                        };
+                        let file = UploadedFile {
+                            filename: name,
+                            ..Default::default()
+                        };
+                        out.push(Uploaded {
+                            file,
+                            kind: kind.as_str(),
+                            prompt: Some(text),
+                        });
+                    } else {
+                        form.append_with_blob_and_filename("files", b, &name)
+                            .map_err(|_| {
+                                NemoError::refused("NO_FORMDATA", "could not build the upload")
+                            })?;
+                        media.push((name, b.size(), kind));
+                    }
+                }
+                if media.is_empty() {
+                    return Ok(out);
+                }
+                for (name, size, _) in &media {
+                    host::notify(on_progress, &progress(name, 0.0, *size, false));
+                }
+                let build = |api: &ApiConfig, auth: Auth<'_>, sid: Option<&str>| {
+                    api.request(
+                        &Endpoint::UploadFiles {
+                            session_id: sid.unwrap_or_default(),
+                        },
+                        auth,
+                    )
+                };
+                let body: JsValue = form.into();
+                let call = Call {
+                    body: Some(&body),
+                    ms: None,
+                    ..Call::json(self, &build)
+                };
+                let Got::Json(d) = self.call(call, cancel).await? else {
+                    unreachable!("json call")
+                };
+                let files = api::parse_upload(&d.data)?;
+                for (name, size, _) in &media {
+                    host::notify(on_progress, &progress(name, *size, *size, true));
+                }
+                for (i, file) in files.into_iter().enumerate() {
+                    let kind = media.get(i).map_or("video", |m| m.2.as_str());
+                    out.push(Uploaded {
+                        file,
+                        kind,
+                        prompt: None,
+                    });
+                }
+                Ok(out)
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! HTTP through `fetch`: a core [`HttpRequest`] out, a `Response` back, the body read as text
+//! or chunk by chunk. Decides nothing about what the response means.
+//!
+//! Each request gets its own `AbortController`: the caller's abort, a deadline, or the driver
+//! (closing a finished stream) abort it. Nothing buffers a stream: [`BodyReader`] hands each
+//! chunk on as it arrives.
+
+use js_sys::{Function, Promise, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{AbortController, ReadableStreamDefaultReader, Response};
+
+use super::cancel::{Cancel, Raced};
+use super::host;
+use crate::core::api::{Body, HttpRequest};
+use crate::core::error::NemoError;
+
+/// Calls the configured `fetch` (or the global one, unbound).
+#[derive(Clone)]
+pub struct Fetcher {
+    custom: Option<Function>,
+}
+
+fn error_text(e: &JsValue) -> String {
+    let msg = host::get(e, "message")
+        .as_string()
+        .or_else(|| e.as_string())
+        .unwrap_or_default();
+    let cause = host::get(&host::get(e, "cause"), "message").as_string();
+    match cause {
+        Some(c) if !c.is_empty() => format!("{msg} ({c})"),
+        _ => msg,
+    }
+}
+
+/// A request under way: aborts itself when dropped (the response is no longer wanted).
+pub struct InFlight {
+    controller: AbortController,
+    /// The response.
+    pub response: Response,
+}
+
+impl InFlight {
+    /// Aborts the request and its body.
+    pub fn abort(&self) {
+        self.controller.abort();
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.controller.abort();
+    }
+}
+
+impl Fetcher {
+    /// The `fetch` option, or the host's global `fetch`.
+    pub fn new(custom: Option<Function>) -> Result<Self, NemoError> {
+        if custom.is_none() && host::global_fn("fetch").is_none() {
+            return Err(NemoError::refused(
+                "NO_FETCH",
+                "this runtime has no global fetch; pass the fetch option",
+            ));
+        }
+        Ok(Fetcher { custom })
+    }
+
+    fn function(&self) -> Option<Function> {
+        self.custom.clone().or_else(|| host::global_fn("fetch"))
+    }
+
+    /// Sends `req` (with `body` for a multipart request). `ms`: a deadline for the response
+    /// headers, after which the request is aborted with a timeout error.
+    pub async fn send(
+        &self,
+        req: &HttpRequest,
+        body: Option<&JsValue>,
+        cancel: &Cancel,
+        ms: Option<u64>,
+    ) -> Result<InFlight, NemoError> {
+        cancel.check()?;
+        let controller = AbortController::new()
+            .map_err(|_| NemoError::refused("NO_ABORT", "AbortController is missing"))?;
+        let headers = js_sys::Object::new();
+        for (k, v) in &req.headers {
+            host::set(&headers, k, &JsValue::from_str(v));
+        }
+        let body_value = match (&req.body, body) {
+            (Body::Json(text), _) => JsValue::from_str(text),
+            (Body::Multipart, Some(form)) => form.clone(),
+            _ => JsValue::UNDEFINED,
+        };
+        let init = host::object(&[
+            ("method", JsValue::from_str(req.method.as_str())),
+            ("headers", headers.into()),
+            ("signal", controller.signal().into()),
+        ]);
+        if !body_value.is_undefined() {
+            host::set(&init, "body", &body_value);
+        }
+        let fetch = self
+            .function()
+            .ok_or_else(|| NemoError::refused("NO_FETCH", "no fetch"))?;
+        // Unbound call: `this` is undefined, as for a bare `fetch()` (a `fetch` bound to the
+        // wrong object throws "Illegal invocation" in browsers and workerd).
+        let promise: Promise =
+            match fetch.call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init) {
+                Ok(p) => Promise::resolve(&p),
+                Err(e) => {
+                    return Err(NemoError::network(format!(
+                        "fetch threw: {}",
+                        error_text(&e)
+                    )));
+                }
+            };
+        match cancel.race(&promise, ms).await {
+            Raced::Value(v) => match v.dyn_into::<Response>() {
+                Ok(response) => Ok(InFlight {
+                    controller,
+                    response,
+                }),
+                Err(_) => Err(NemoError::protocol(
+                    "NOT_A_RESPONSE",
+                    "fetch resolved with something that is not a Response",
+                )),
+            },
+            Raced::Rejected(e) => Err(NemoError::network(format!(
+                "request failed: {}",
+                error_text(&e)
+            ))),
+            Raced::TimedOut => {
+                controller.abort();
+                Err(NemoError::timeout("REQUEST_TIMEOUT", "The request"))
+            }
+            Raced::Aborted => {
+                controller.abort();
+                Err(NemoError::aborted())
+            }
+        }
+    }
+}
+
+/// A response header.
+pub fn header(resp: &Response, name: &str) -> Option<String> {
+    resp.headers().get(name).ok().flatten()
+}
+
+/// Reads the whole body as text.
+pub async fn text(
+    inflight: &InFlight,
+    cancel: &Cancel,
+    ms: Option<u64>,
+) -> Result<String, NemoError> {
+    let p = inflight
+        .response
+        .text()
+        .map_err(|_| NemoError::protocol("BODY_USED", "the body was already read"))?;
+    match cancel.race(&p, ms).await {
+        Raced::Value(v) => Ok(v.as_string().unwrap_or_default()),
+        Raced::Rejected(e) => Err(NemoError::network(format!(
+            "reading the response failed: {}",
+            error_text(&e)
+        ))),
+        Raced::TimedOut => Err(NemoError::timeout("REQUEST_TIMEOUT", "The request")),
+        Raced::Aborted => Err(NemoError::aborted()),
+    }
+}
+
+/// Reads the whole body as a `Blob`.
+pub async fn blob(
+    inflight: &InFlight,
+    cancel: &Cancel,
+    ms: Option<u64>,
+) -> Result<web_sys::Blob, NemoError> {
+    let p = inflight
+        .response
+        .blob()
+        .map_err(|_| NemoError::protocol("BODY_USED", "the body was already read"))?;
+    match cancel.race(&p, ms).await {
+        Raced::Value(v) => v
+            .dyn_into()
+            .map_err(|_| NemoError::protocol("NOT_A_BLOB", "the body is not a Blob")),
+        Raced::Rejected(e) => Err(NemoError::network(format!(
+            "download failed: {}",
+            error_text(&e)
+        ))),
+        Raced::TimedOut => Err(NemoError::timeout("DOWNLOAD_TIMEOUT", "The download")),
+        Raced::Aborted => Err(NemoError::aborted()),
+    }
+}
+
+/// One step of reading a stream.
+pub enum Read {
+    /// Bytes arrived.
+    Chunk(Vec<u8>),
+    /// The body ended.
+    End,
+    /// The body failed (connection dropped).
+    Failed(String),
+    /// The timer ran out first; the read is still pending and is reused next time.
+    TimedOut,
+    /// The caller aborted.
+    Aborted,
+}
+
+/// Reads a streaming body chunk by chunk.
+pub struct BodyReader {
+    reader: Option<ReadableStreamDefaultReader>,
+    pending: Option<Promise>,
+}
+
+impl BodyReader {
+    /// A reader over the response body (an absent body reads as ended).
+    pub fn new(resp: &Response) -> Self {
+        let reader = resp.body().and_then(|b| {
+            b.get_reader()
+                .dyn_into::<ReadableStreamDefaultReader>()
+                .ok()
+        });
+        BodyReader {
+            reader,
+            pending: None,
+        }
+    }
+
+    /// The next chunk, waiting at most `ms`.
+    pub async fn read(&mut self, cancel: &Cancel, ms: Option<u64>) -> Read {
+        let Some(reader) = &self.reader else {
+            return Read::End;
+        };
+        let p = self.pending.take().unwrap_or_else(|| reader.read());
+        match cancel.race(&p, ms).await {
+            Raced::TimedOut => {
+                self.pending = Some(p);
+                Read::TimedOut
+            }
+            Raced::Aborted => Read::Aborted,
+            Raced::Rejected(e) => Read::Failed(error_text(&e)),
+            Raced::Value(v) => {
+                if host::get(&v, "done").as_bool() == Some(true) {
+                    return Read::End;
+                }
+                let value = host::get(&v, "value");
+                match value.dyn_into::<Uint8Array>() {
+                    Ok(bytes) => Read::Chunk(bytes.to_vec()),
+                    Err(other) => match other.as_string() {
+                        Some(s) => Read::Chunk(s.into_bytes()),
+                        None => {
+                            Read::Failed("the stream gave a chunk that is not bytes".to_owned())
+                        }
+                    },
+                }
+            }
+        }
+    }
+
+    /// Stops reading (the stream is cancelled; with the request aborted, the server sees the
+    /// connection close).
+    pub fn cancel(&mut self) {
+        if let Some(r) = self.reader.take() {
+            host::swallow(&r.cancel());
+        }
+        self.pending = None;
+    }
+}
