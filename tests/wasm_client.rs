@@ -125,3 +125,97 @@ async fn fallback_download_gives_a_blob_url() {
     assert!(get(&e, "url").as_string().unwrap().starts_with("blob:"));
     assert_eq!(get(&get(&e, "blob"), "size").as_f64(), Some(24.0));
 }
+
+async fn chat_ok(client: &JsNemoClient, text: &str) -> JsValue {
+    wait(client.chat(text.into(), None)).await.unwrap()
+}
+
+fn paths(sim: &JsValue, path: &str) -> Vec<JsValue> {
+    log(sim)
+        .iter()
+        .filter(|e| get(e, "path").as_string().as_deref() == Some(path))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn silent_edit_upload_and_credits() {
+    let (client, _) = setup(
+        r#"{"chunkDelayMs": 0, "workMs": 5, "silentEvery": 1}"#,
+        "{}",
+    );
+    let r = chat_ok(&client, "make a video of the sea").await;
+    assert_eq!(
+        get(&r, "changes").as_string().as_deref(),
+        Some("Changed: Added Video: make a video of (0-10s).")
+    );
+    let file =
+        web_sys::File::new_with_str_sequence(&Array::of1(&"data".into()), "clip.mp4").unwrap();
+    let up = wait(client.upload(file.into(), None)).await.unwrap();
+    assert_eq!(
+        get(&Array::from(&up).get(0), "filename")
+            .as_string()
+            .as_deref(),
+        Some("clip.mp4")
+    );
+    let bad = web_sys::File::new_with_str_sequence(&Array::of1(&"x".into()), "notes.pdf").unwrap();
+    let err = wait(client.upload(bad.into(), None)).await.unwrap_err();
+    assert_eq!(get(&err, "kind").as_string().as_deref(), Some("file_type"));
+    let c = wait(client.credits(None)).await.unwrap();
+    assert_eq!(get(&c, "available").as_f64(), Some(98.0));
+}
+
+#[wasm_bindgen_test]
+async fn retried_faults_in_this_engine() {
+    let (client, sim) = setup(FAST, r#"{"rateLimitWaitMs": 1, "dropPollMs": 5}"#);
+    wait(client.connect(None)).await.unwrap();
+    let set_faults = |json: &str| {
+        let f: Function = get(&sim, "setFaults").unchecked_into();
+        f.call1(&sim, &obj(json)).unwrap();
+    };
+    let expire: Function = get(&sim, "expireTokens").unchecked_into();
+    expire.call0(&sim).unwrap();
+    wait(client.credits(None)).await.unwrap();
+    assert_eq!(
+        paths(&sim, "/api/auth/anonymous-token").len(),
+        2,
+        "1001: one refresh, one retry"
+    );
+    set_faults(r#"{"rateLimit": 1, "retryAfterS": 0}"#);
+    wait(client.credits(None)).await.unwrap();
+    // With the draft known, the next chat sends no state request first: the fault hits the chat.
+    wait(client.state(None)).await.unwrap();
+    set_faults(r#"{"sessionNotFound": 1}"#);
+    chat_ok(&client, "make a video of the sea").await;
+    let statuses: Vec<f64> = paths(&sim, "/run_sse")
+        .iter()
+        .map(|e| get(e, "status").as_f64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![404.0, 200.0]);
+    set_faults(r#"{"dropStream": 1}"#);
+    let r = chat_ok(&client, "add lo-fi music").await;
+    assert!(get(&r, "changes").as_string().unwrap().contains("Lo-fi"));
+    assert_eq!(
+        paths(&sim, "/run_sse").len(),
+        3,
+        "the dropped chat was not sent again"
+    );
+    set_faults(r#"{"outOfCredits": 1}"#);
+    let err = wait(client.chat("hello".into(), None)).await.unwrap_err();
+    assert!(
+        get(&err, "bindUrl")
+            .as_string()
+            .unwrap()
+            .contains("register?bind=anon_")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn default_storage_works_here() {
+    // localStorage in a page, memory in Node: either way the client connects and remembers.
+    let sim = create_simulator(Some(obj(FAST).unchecked_into())).unwrap();
+    let opts = obj(r#"{"baseUrl": "http://default-storage.test"}"#);
+    Reflect::set(&opts, &"fetch".into(), &sim).unwrap();
+    let client = JsNemoClient::new(Some(opts.unchecked_into())).unwrap();
+    let c = wait(client.connect(None)).await.unwrap();
+    assert_eq!(get(&c, "sessionId").as_string(), client.session_id());
+}
