@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The README's demo command. Until the worker issue lands it builds the Node output and runs a
-# script that drives the exported functions on a recorded agent stream.
+# The README's demo command: installs what is missing, builds, and starts workerd on 127.0.0.1
+# serving the example page and the simulated API. Prints the address to open.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 NEMO_SKIP_BROWSER=1 bash scripts/setup.sh
-bash scripts/build.sh nodejs
-node scripts/demo.mjs
+bash scripts/build.sh web sim-web
+bash scripts/site.sh
+exec node worker/dev.mjs --port "${PORT:-8787}"

@@ -19,6 +19,7 @@ pub mod error;
 pub mod gui;
 pub mod intent;
 pub mod options;
+pub mod proxy;
 pub mod render;
 pub mod reply;
 pub mod session;

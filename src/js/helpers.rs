@@ -63,3 +63,48 @@ pub fn is_ready_to_export(
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
+
+/// The decoded timeline for drawing: `{ durationMs, tracks: [{ kind, label, startMs, endMs,
+/// volume? }] }` (kind `video`, `audio`, `text` or `other`), read as tolerantly as the summary.
+#[wasm_bindgen(
+    js_name = describeTimeline,
+    unchecked_return_type = "{ durationMs: number; tracks: { kind: \"video\" | \"audio\" | \"text\" | \"other\"; label: string | null; startMs: number; endMs: number; volume?: number; segments: number }[] }"
+)]
+pub fn describe_timeline(
+    #[wasm_bindgen(unchecked_param_type = "object | string | null")] draft: JsValue,
+) -> Result<JsValue, JsValue> {
+    use crate::core::draft::TrackKind;
+    use crate::web::host;
+    let tl = draft::timeline(&draft_value(&draft)?);
+    let tracks = js_sys::Array::new();
+    let mut end_all: f64 = 0.0;
+    for t in &tl.tracks {
+        let (start, end) = t.span().unwrap_or((0.0, 0.0));
+        end_all = end_all.max(end);
+        let kind = match t.kind {
+            TrackKind::Video => "video",
+            TrackKind::Audio => "audio",
+            TrackKind::Text => "text",
+            TrackKind::Other(_) => "other",
+        };
+        let o = host::object(&[
+            ("kind", JsValue::from_str(kind)),
+            (
+                "label",
+                t.display_label().map_or(JsValue::NULL, JsValue::from_str),
+            ),
+            ("startMs", JsValue::from_f64(start)),
+            ("endMs", JsValue::from_f64(end)),
+            ("segments", JsValue::from_f64(t.segments.len() as f64)),
+        ]);
+        if let Some(v) = t.display_volume() {
+            host::set(&o, "volume", &JsValue::from_f64(v));
+        }
+        tracks.push(&o);
+    }
+    let duration = tl.duration_ms.unwrap_or(0.0).max(end_all);
+    Ok(host::object(&[
+        ("durationMs", JsValue::from_f64(duration)),
+        ("tracks", tracks.into()),
+    ]))
+}

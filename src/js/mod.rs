@@ -12,3 +12,5 @@ pub mod options;
 #[cfg(feature = "simulator")]
 pub mod sim;
 pub mod sse;
+#[cfg(feature = "worker")]
+pub mod worker;

@@ -109,7 +109,7 @@ fn read_faults(o: &JsValue) -> Result<Faults, NemoError> {
     })
 }
 
-fn read_options(o: &JsValue) -> Result<SimOptions, NemoError> {
+pub(crate) fn read_options(o: &JsValue) -> Result<SimOptions, NemoError> {
     let o = opt::object(o, "simulator options")?;
     let d = SimOptions::default();
     let ms = |name: &str, default: u64| -> Result<u64, NemoError> {
@@ -199,7 +199,7 @@ async fn await_promise(p: Result<Promise, JsValue>) -> Result<JsValue, NemoError
 }
 
 /// Reads a `fetch(input, init)` call into a simulator request.
-async fn read_request(
+pub(crate) async fn read_request(
     input: &JsValue,
     init: &JsValue,
 ) -> Result<(SimRequest, Option<AbortSignal>), NemoError> {
@@ -337,7 +337,7 @@ fn body_stream(
     ReadableStream::new_with_underlying_source(&source)
 }
 
-fn response(
+pub(crate) fn response(
     resp: SimResponse,
     signal: Option<AbortSignal>,
     on_abort: Rc<dyn Fn()>,

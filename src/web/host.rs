@@ -76,10 +76,19 @@ pub fn notify(callback: Option<&Function>, value: &JsValue) {
     }
 }
 
+thread_local! {
+    /// `() => {}`, made once. Never `new Function("")`: workerd (like a page with a strict CSP)
+    /// forbids code from strings, and that throw would silently kill the task that made it.
+    static NOOP: wasm_bindgen::closure::Closure<dyn Fn(JsValue)> =
+        wasm_bindgen::closure::Closure::new(|_: JsValue| {});
+}
+
 /// Marks a promise's rejection as handled (`p.catch(() => {})`), so an expected rejection is
 /// not reported as unhandled.
 pub fn swallow(p: &js_sys::Promise) {
     if let Ok(catch) = get(p, "catch").dyn_into::<Function>() {
-        let _ = catch.call1(p, &Function::new_no_args(""));
+        NOOP.with(|noop| {
+            let _ = catch.call1(p, noop.as_ref());
+        });
     }
 }

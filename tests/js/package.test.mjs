@@ -2,7 +2,7 @@
 // release .wasm that imports nothing but its own JS glue (no WASI, no stray host functions).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, readdirSync } from "node:fs";
 
 const pkg = (p) => new URL(`../../pkg/${p}`, import.meta.url);
 
@@ -30,6 +30,15 @@ test("the release wasm imports only its own glue", () => {
     const modules = new Set(WebAssembly.Module.imports(mod).map((i) => i.module));
     for (const m of modules) {
       assert.ok(m === "./nemo_video_bg.js" || m === "wbg", `${dir}: unexpected import module ${m}`);
+    }
+  }
+});
+
+test("no code from strings: the glue runs under workerd and a strict CSP", () => {
+  for (const dir of ["web", "bundler", "node", "sim-node", "sim-web"]) {
+    for (const file of readdirSync(pkg(dir)).filter((f) => f.endsWith(".js"))) {
+      const glue = readFileSync(pkg(`${dir}/${file}`), "utf8");
+      assert.ok(!/new Function\(|\beval\(/.test(glue), `${dir}/${file} builds code from strings`);
     }
   }
 });

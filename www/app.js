@@ -1,0 +1,304 @@
+// The example page: one ES module over the `web` build. Everything the client decides (routing,
+// retries, timeouts, summaries) comes from the module; this file draws and wires buttons.
+//
+// Page options (query string): ?sim=1 shortens the export polls for the simulated API;
+// ?stillWorkingMs=N, ?pollIntervalMs=N, ?dropPollMs=N, ?rateLimitWaitMs=N set those options.
+import init, { NemoClient, classifyIntent, describeTimeline } from "./pkg/nemo_video.js";
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const numberParam = (name) => (params.has(name) ? Number(params.get(name)) : undefined);
+
+const ui = {
+  messages: $("messages"), prompt: $("prompt"), send: $("send"), stop: $("stop"), status: $("status"),
+  credits: $("credits"), summary: $("summary"), timeline: $("timeline"), exportBtn: $("export"),
+  exportProgress: $("export-progress"), exportBar: $("export-bar"), exportLabel: $("export-label"),
+  exportNote: $("export-note"), result: $("result"), player: $("player"), download: $("download"),
+  file: $("file"), drop: $("drop"), uploads: $("uploads"),
+};
+
+let client;
+let turn = null; // the AbortController of the running chat turn
+let exporting = false;
+
+function setStatus(text, kind = "") {
+  ui.status.textContent = text;
+  ui.status.className = `badge status ${kind}`;
+}
+
+function addMessage(kind, text) {
+  const li = document.createElement("li");
+  li.className = `msg ${kind}`;
+  li.textContent = text;
+  ui.messages.append(li);
+  li.scrollIntoView({ block: "end" });
+  return li;
+}
+
+/** A friendly error message, with the registration link or a retry where it applies. */
+function showError(err, retry) {
+  const li = addMessage("error", err?.userMessage ?? String(err?.message ?? err));
+  if (err?.bindUrl) {
+    const a = document.createElement("a");
+    a.href = err.bindUrl;
+    a.textContent = "Register to get more credits";
+    a.target = "_blank";
+    a.rel = "noopener";
+    li.append(a);
+  }
+  if (err?.retryable && retry) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "secondary";
+    b.textContent = "Retry";
+    b.addEventListener("click", () => { b.disabled = true; retry(); });
+    li.append(b);
+  }
+  if (err?.kind === "plan") ui.exportNote.textContent = err.userMessage, (ui.exportNote.hidden = false);
+}
+
+function seconds(ms) {
+  const s = Math.round(ms / 100) / 10;
+  return Number.isInteger(s) ? `${s}` : s.toFixed(1);
+}
+
+async function refreshTimeline() {
+  try {
+    const state = await client.state();
+    ui.summary.textContent = state.summary;
+    drawTimeline(state.draft);
+    ui.exportBtn.disabled = exporting || !state.ready;
+    return state;
+  } catch (err) {
+    ui.summary.textContent = err.userMessage;
+  }
+}
+
+function drawTimeline(draft) {
+  const { durationMs, tracks } = describeTimeline(draft);
+  ui.timeline.replaceChildren();
+  const total = Math.max(durationMs, 1);
+  for (const t of tracks) {
+    const row = document.createElement("div");
+    row.className = "track";
+    row.setAttribute("role", "listitem");
+    const kind = document.createElement("span");
+    kind.className = "kind";
+    kind.textContent = { video: "Video", audio: "BGM", text: "Title", other: "Track" }[t.kind];
+    const lane = document.createElement("div");
+    lane.className = "lane";
+    const seg = document.createElement("div");
+    seg.className = `seg ${t.kind}`;
+    seg.style.left = `${(100 * t.startMs) / total}%`;
+    seg.style.width = `${Math.max(2, (100 * (t.endMs - t.startMs)) / total)}%`;
+    const volume = t.volume !== undefined ? `, ${Math.round(t.volume)}%` : "";
+    seg.textContent = `${t.label ?? ""} (${seconds(t.startMs)}-${seconds(t.endMs)}s${volume})`;
+    seg.title = seg.textContent;
+    lane.append(seg);
+    row.append(kind, lane);
+    ui.timeline.append(row);
+  }
+  if (tracks.length) {
+    const axis = document.createElement("div");
+    axis.className = "axis";
+    axis.innerHTML = `<span>0s</span><span>${seconds(total / 2)}s</span><span>${seconds(total)}s</span>`;
+    ui.timeline.append(axis);
+  }
+}
+
+async function refreshCredits() {
+  try {
+    const c = await client.credits();
+    ui.credits.textContent = `${c.available} credits`;
+    ui.credits.className = c.available > 0 ? "badge" : "badge err";
+    return c;
+  } catch (err) {
+    ui.credits.textContent = "credits unavailable";
+  }
+}
+
+function busy(on) {
+  ui.send.disabled = on;
+  ui.stop.hidden = !on;
+}
+
+/** One chat turn, drawn as it streams. */
+async function chat(text) {
+  addMessage("user", text);
+  busy(true);
+  turn = new AbortController();
+  let bubble = null;
+  let progress = null;
+  let working = null;
+  const note = (t) => {
+    if (!progress) progress = addMessage("note", "");
+    progress.textContent = t;
+  };
+  try {
+    const result = await client.chat(text, {
+      signal: turn.signal,
+      onEvent: (e) => {
+        if (e.type === "text") {
+          if (!bubble) bubble = addMessage("agent streaming", "");
+          bubble.textContent = e.partial ? bubble.textContent + e.text : e.text;
+          if (!e.partial) bubble.classList.remove("streaming"), (bubble = null);
+        } else if (e.type === "still_working") {
+          if (!working) working = addMessage("note", "");
+          working.textContent = `${e.text} (${Math.round(e.elapsedMs / 1000)} s)`;
+        } else if (e.type === "tool_call") {
+          note(`Working: ${e.name.replaceAll("_", " ")}…`);
+        } else if (e.type === "tool_result") {
+          note(`Done: ${e.name.replaceAll("_", " ")}`);
+        } else if (e.type === "changes") {
+          addMessage("changes", e.summary);
+        } else if (e.type === "action") {
+          onAction(e.action);
+        }
+      },
+    });
+    if (bubble) bubble.classList.remove("streaming");
+    return result;
+  } catch (err) {
+    if (bubble) bubble.classList.remove("streaming");
+    if (err.kind === "aborted") addMessage("note", "Stopped.");
+    else showError(err, () => chat(text));
+  } finally {
+    busy(false);
+    turn = null;
+    refreshTimeline();
+    refreshCredits();
+  }
+}
+
+/** The client carries out what the agent's GUI phrasing asked for. */
+function onAction(action) {
+  if (action === "export") startExport();
+  else if (action === "state" || action === "timeline") refreshTimeline();
+  else if (action === "upload") ui.file.click();
+  else if (action === "credits") refreshCredits();
+  else if (action === "edit") addMessage("note", "Tell me in words what to move or change, and I will do it.");
+}
+
+function showProgress(p) {
+  ui.exportProgress.hidden = false;
+  const pct = p.percent ?? (p.status === "completed" ? 100 : 5);
+  ui.exportBar.style.width = `${pct}%`;
+  ui.exportLabel.textContent = `${p.status}${p.percent !== undefined ? ` ${Math.round(p.percent)}%` : ""}`;
+}
+
+function showVideo(result) {
+  ui.result.hidden = false;
+  ui.player.src = result.url;
+  ui.download.href = result.url;
+  ui.exportLabel.textContent = "Ready";
+  ui.exportBar.style.width = "100%";
+}
+
+async function startExport() {
+  if (exporting) return;
+  exporting = true;
+  ui.exportBtn.disabled = true;
+  ui.exportNote.hidden = true;
+  showProgress({ status: "starting", percent: 0 });
+  try {
+    const result = await client.export({ onProgress: showProgress });
+    showVideo(result);
+    addMessage("note", "Your video is ready: play it or download it on the right.");
+  } catch (err) {
+    ui.exportProgress.hidden = true;
+    showError(err, startExport);
+  } finally {
+    exporting = false;
+    ui.exportBtn.disabled = false;
+  }
+}
+
+async function upload(files) {
+  for (const file of files) {
+    const li = document.createElement("li");
+    li.textContent = `${file.name}: checking…`;
+    ui.uploads.append(li);
+    try {
+      const [done] = await client.upload(file, {
+        onProgress: (p) => (li.textContent = `${file.name}: ${p.done ? "uploaded" : "uploading…"} (${Math.round(p.loaded / 1024)} of ${Math.round(p.total / 1024)} KB)`),
+      });
+      if (done?.kind === "text") {
+        ui.prompt.value = done.prompt;
+        li.textContent = `${file.name}: its text is now your prompt; press Send to make the video.`;
+      } else {
+        li.textContent = `${file.name}: uploaded.`;
+      }
+    } catch (err) {
+      li.className = "err";
+      li.textContent = `${file.name}: ${err.userMessage}`;
+    }
+  }
+}
+
+async function send(text) {
+  text = text.trim();
+  if (!text || turn) return;
+  ui.prompt.value = "";
+  const intent = classifyIntent(text);
+  if (intent === "chat") return chat(text);
+  addMessage("user", text);
+  if (intent === "export") return startExport();
+  if (intent === "upload") return ui.file.click();
+  if (intent === "credits") {
+    const c = await refreshCredits();
+    if (c) addMessage("agent", `You have ${c.available} credits available.`);
+    return;
+  }
+  const state = await refreshTimeline();
+  if (state) addMessage("agent", state.summary);
+}
+
+function wire() {
+  $("composer").addEventListener("submit", (e) => { e.preventDefault(); send(ui.prompt.value); });
+  ui.prompt.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(ui.prompt.value); }
+  });
+  ui.stop.addEventListener("click", () => turn?.abort());
+  for (const b of document.querySelectorAll(".starter")) b.addEventListener("click", () => send(b.textContent));
+  ui.exportBtn.addEventListener("click", startExport);
+  $("refresh").addEventListener("click", refreshTimeline);
+  $("attach").addEventListener("click", () => ui.file.click());
+  ui.file.addEventListener("change", () => { upload([...ui.file.files]); ui.file.value = ""; });
+  const chatSection = document.querySelector(".chat");
+  chatSection.addEventListener("dragover", (e) => { e.preventDefault(); ui.drop.hidden = false; });
+  ui.drop.addEventListener("dragleave", () => (ui.drop.hidden = true));
+  chatSection.addEventListener("drop", (e) => { e.preventDefault(); ui.drop.hidden = true; upload([...e.dataTransfer.files]); });
+}
+
+async function main() {
+  wire();
+  await init();
+  const sim = params.has("sim");
+  client = new NemoClient({
+    baseUrl: location.origin,
+    pollIntervalMs: numberParam("pollIntervalMs") ?? (sim ? 1500 : undefined),
+    stillWorkingMs: numberParam("stillWorkingMs"),
+    dropPollMs: numberParam("dropPollMs"),
+    rateLimitWaitMs: numberParam("rateLimitWaitMs"),
+  });
+  setStatus("Connecting...");
+  try {
+    await client.connect();
+    setStatus("Ready", "ok");
+  } catch (err) {
+    setStatus("Offline", "err");
+    showError(err, () => location.reload());
+    return;
+  }
+  refreshCredits();
+  const state = await refreshTimeline();
+  if (!state?.ready) addMessage("agent", "Send me your text prompts and I'll handle the AI video creation. Or just describe what you're after.");
+  // An export that was still running when the tab closed.
+  const resumed = await client.resumeExports({ onProgress: showProgress }).catch(() => []);
+  if (resumed.length) {
+    showVideo(resumed.at(-1));
+    addMessage("note", "Your earlier export finished while you were away.");
+  }
+}
+
+main();
