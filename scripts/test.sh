@@ -16,7 +16,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 for target in "" "--target wasm32-unknown-unknown"; do
-  for features in "" "--features simulator"; do
+  for features in "" "--features simulator,worker"; do
     step "clippy ${target:-native} ${features:-(client only)}"
     # shellcheck disable=SC2086
     cargo clippy --quiet --all-targets $target $features -- -D warnings
@@ -38,8 +38,9 @@ step "wasm tests in headless Chromium (the same tests in the browser engine)"
 env "$WASM_RUNNER" WASM_BINDGEN_TEST_TIMEOUT=300 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
   cargo test "${WASM_TESTS[@]}"
 
-step "node --test on the built package (exports, and the client against the simulator)"
-node --test tests/js/
+step "node --test: the built package, the client against the simulator, the worker in workerd"
+bash scripts/site.sh
+node --test tests/js/ tests/worker/
 
 step "TypeScript: the shipped types against a typed usage file (tsc --noEmit)"
 node_modules/.bin/tsc -p tests/types/tsconfig.json && echo "tsc: types OK"
