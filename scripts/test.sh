@@ -42,6 +42,9 @@ step "node --test: the built package, the client against the simulator, the work
 bash scripts/site.sh
 node --test tests/js/ tests/worker/
 
+step "the example page in headless Chromium (playwright-core), served by workerd with the simulator"
+node --test tests/browser/
+
 step "TypeScript: the shipped types against a typed usage file (tsc --noEmit)"
 node_modules/.bin/tsc -p tests/types/tsconfig.json && echo "tsc: types OK"
 
