@@ -262,3 +262,86 @@ impl BodyReader {
         self.pending = None;
     }
 }
+
+/// A response read whole, from XHR.
+pub struct XhrResponse {
+    /// Status.
+    pub status: u16,
+    /// Body text.
+    pub body: String,
+    /// `Retry-After`.
+    pub retry_after: Option<String>,
+}
+
+impl Fetcher {
+    /// Whether uploads can report byte progress here: no `fetch` option (which must see every
+    /// request) and a host with `XMLHttpRequest` (browsers; not Node, not workerd).
+    pub fn has_upload_progress(&self) -> bool {
+        self.custom.is_none() && host::global_fn("XMLHttpRequest").is_some()
+    }
+
+    /// Sends `req` with `form` through `XMLHttpRequest`, reporting `(loaded, total)` bytes sent.
+    pub async fn send_xhr(
+        &self,
+        req: &HttpRequest,
+        form: &JsValue,
+        cancel: &Cancel,
+        on_progress: &dyn Fn(f64, f64),
+    ) -> Result<XhrResponse, NemoError> {
+        use wasm_bindgen::closure::Closure;
+        use web_sys::{ProgressEvent, XmlHttpRequest};
+        cancel.check()?;
+        let xhr = XmlHttpRequest::new()
+            .map_err(|_| NemoError::refused("NO_XHR", "XMLHttpRequest is missing"))?;
+        xhr.open(req.method.as_str(), &req.url)
+            .map_err(|_| NemoError::refused("BAD_URL", "the upload URL was refused"))?;
+        for (k, v) in &req.headers {
+            let _ = xhr.set_request_header(k, v);
+        }
+        // Progress callbacks hold a Rust reference only for this call: they are dropped (and
+        // detached) before it returns.
+        // Events are queued here and handed to `on_progress` between waits.
+        let queued = std::rc::Rc::new(std::cell::RefCell::new(Vec::<(f64, f64)>::new()));
+        let sink = queued.clone();
+        let progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
+            sink.borrow_mut().push((e.loaded(), e.total()));
+        });
+        if let Ok(upload) = xhr.upload() {
+            upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+        }
+        let done = Promise::new(&mut |resolve, reject| {
+            xhr.set_onload(Some(&resolve));
+            xhr.set_onerror(Some(&reject));
+            xhr.set_onabort(Some(&reject));
+        });
+        xhr.send_with_opt_form_data(Some(form.unchecked_ref()))
+            .map_err(|_| NemoError::network("the upload could not start"))?;
+        let mut outcome = cancel.race(&done, Some(250)).await;
+        loop {
+            let events: Vec<(f64, f64)> = queued.borrow_mut().drain(..).collect();
+            for (loaded, total) in events {
+                on_progress(loaded, total);
+            }
+            match outcome {
+                Raced::TimedOut => outcome = cancel.race(&done, Some(250)).await,
+                _ => break,
+            }
+        }
+        if let Ok(upload) = xhr.upload() {
+            upload.set_onprogress(None);
+        }
+        drop(progress);
+        match outcome {
+            Raced::Value(_) => Ok(XhrResponse {
+                status: xhr.status().unwrap_or(0),
+                body: xhr.response_text().ok().flatten().unwrap_or_default(),
+                retry_after: xhr.get_response_header("retry-after").ok().flatten(),
+            }),
+            Raced::Aborted => {
+                let _ = xhr.abort();
+                Err(NemoError::aborted())
+            }
+            _ => Err(NemoError::network("the upload failed")),
+        }
+    }
+}

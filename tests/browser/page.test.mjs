@@ -141,6 +141,24 @@ test("upload: progress per file, text becomes the prompt, refused formats explai
   await context.close();
 });
 
+test("upload in a browser reports byte progress (XHR), not just start and finish", async () => {
+  const url = await worker();
+  const { page, context } = await open(url);
+  await page.evaluate(() => {
+    window.uploadTexts = [];
+    new MutationObserver(() => window.uploadTexts.push(document.querySelector("#uploads li")?.textContent)).observe(document.querySelector("#uploads"), { subtree: true, childList: true, characterData: true });
+  });
+  // Slow the network so the 8 MB body takes a while to send.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024 });
+  await page.setInputFiles("#file", [{ name: "big.mp4", mimeType: "video/mp4", buffer: Buffer.alloc(8 * 1024 * 1024, 7) }]);
+  await page.waitForFunction(() => /big\.mp4: uploaded\./.test(document.querySelector("#uploads li")?.textContent ?? ""), null, { timeout: 30_000 });
+  const partial = await page.evaluate(() => window.uploadTexts.filter((t) => /uploading… \((\d+) of 8192 KB\)/.test(t ?? "") && !/\(0 of/.test(t)));
+  assert.ok(partial.length >= 1, `byte progress seen: ${JSON.stringify(partial.slice(0, 3))}`);
+  await context.close();
+});
+
 test("reload mid-export: the export resumes on the next visit", async () => {
   const url = await worker({ renderPolls: 8 });
   const { page, context } = await open(url, "sim=1&pollIntervalMs=400");

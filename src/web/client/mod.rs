@@ -74,6 +74,8 @@ pub struct Call<'a> {
     pub token_call: bool,
     /// Deadline for the response, ms.
     pub ms: Option<u64>,
+    /// Upload byte progress `(loaded, total)`: sent through XHR where the host can report it.
+    pub progress: Option<&'a dyn Fn(f64, f64)>,
 }
 
 impl<'a> Call<'a> {
@@ -86,6 +88,7 @@ impl<'a> Call<'a> {
             needs_session: true,
             token_call: false,
             ms: Some(inner.opts.request_timeout_ms),
+            progress: None,
         }
     }
 }
@@ -336,6 +339,17 @@ impl Inner {
         call: &Call<'_>,
         cancel: &Cancel,
     ) -> Result<Got, NemoError> {
+        if let (Some(progress), Some(body), Expect::Json) = (call.progress, call.body, call.expect)
+            && self.fetcher.has_upload_progress()
+        {
+            let r = self.fetcher.send_xhr(req, body, cancel, progress).await?;
+            let resp = HttpResponse {
+                status: r.status,
+                body: &r.body,
+                retry_after: r.retry_after.as_deref(),
+            };
+            return decode(resp, &self.creds.borrow().caller(), host::now_ms()).map(Got::Json);
+        }
         let inflight = self.fetcher.send(req, call.body, cancel, call.ms).await?;
         let status = inflight.response.status();
         let ok = (200..300).contains(&status);

@@ -1,9 +1,10 @@
 //! Upload: every file checked before a byte is sent, then one multipart request (or the URL
 //! form). A plain-text file is read and offered as the prompt instead of being uploaded.
 //!
-//! Progress: `fetch` reports no upload progress in any runtime we ship to (request-body
-//! streams would need HTTP/2 and `duplex: "half"`), so each file reports its start (0 bytes)
-//! and its finish (all bytes); a page that needs byte progress can pass an XHR-based `fetch`.
+//! Progress: in a browser (no `fetch` option given), the request goes through `XMLHttpRequest`,
+//! whose upload events give byte progress, shared out to the files in send order. `fetch`
+//! reports none (request-body streams would need HTTP/2 and `duplex: "half"`), so elsewhere
+//! each file reports its start (0 bytes) and its finish (all bytes).
 
 use std::rc::Rc;
 
@@ -144,9 +145,21 @@ impl Inner {
                     )
                 };
                 let body: JsValue = form.into();
+                // Bytes sent so far, shared out to the files in the order they are sent.
+                let by_file = |loaded: f64, _total: f64| {
+                    let mut offset = 0.0;
+                    for (name, size, _) in &media {
+                        let mine = (loaded - offset).clamp(0.0, *size);
+                        if mine > 0.0 && mine < *size {
+                            host::notify(on_progress, &progress(name, mine, *size, false));
+                        }
+                        offset += size;
+                    }
+                };
                 let call = Call {
                     body: Some(&body),
                     ms: None,
+                    progress: Some(&by_file),
                     ..Call::json(self, &build)
                 };
                 let Got::Json(d) = self.call(call, cancel).await? else {
