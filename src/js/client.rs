@@ -13,9 +13,8 @@ use web_sys::Blob;
 use super::error::to_js;
 use super::options as opt;
 use crate::core::error::NemoError;
-use crate::core::intent::{self, Intent};
+use crate::core::gui::GuiAction;
 use crate::core::options::RawOptions;
-use crate::core::{gui::GuiAction, reply};
 use crate::web::cancel::Cancel;
 use crate::web::client::{ExportDoneJs, Inner, UploadInput};
 use crate::web::host;
@@ -272,6 +271,22 @@ fn upload_input(input: &JsValue) -> Result<UploadInput, NemoError> {
     ))
 }
 
+/// The common arguments of a call: its options object, its `signal` and its callback.
+struct Args {
+    o: JsValue,
+    cancel: Cancel,
+    callback: Option<js_sys::Function>,
+}
+
+fn args(o: &JsValue, what: &str, callback: &str) -> Result<Args, NemoError> {
+    let o = opt::object(o, what)?;
+    Ok(Args {
+        cancel: Cancel::new(opt::signal(&o)?),
+        callback: opt::function(&o, callback)?,
+        o,
+    })
+}
+
 fn text_arg(text: &JsValue) -> Result<String, NemoError> {
     text.as_string()
         .ok_or_else(|| NemoError::refused("BAD_INPUT", "the message must be a string"))
@@ -304,9 +319,9 @@ impl JsNemoClient {
         let inner = self.inner.clone();
         let o = opts_of(opts);
         promise(async move {
-            let o = opt::object(&o, "connect options")?;
-            let cancel = Cancel::new(opt::signal(&o)?);
-            let on_event = opt::function(&o, "onEvent")?;
+            let a = args(&o, "connect options", "onEvent")?;
+            let on_event = a.callback;
+            let cancel = a.cancel;
             let c = inner.connect(&cancel, on_event.as_ref()).await?;
             Ok(host::object(&[
                 ("sessionId", JsValue::from_str(&c.session_id)),
@@ -326,9 +341,9 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let text = text_arg(&text)?;
-            let o = opt::object(&o, "chat options")?;
-            let cancel = Cancel::new(opt::signal(&o)?);
-            let on_event = opt::function(&o, "onEvent")?;
+            let a = args(&o, "chat options", "onEvent")?;
+            let on_event = a.callback;
+            let cancel = a.cancel;
             let r = inner.chat(&text, on_event.as_ref(), &cancel).await?;
             Ok(host::object(&[
                 ("text", JsValue::from_str(&r.text)),
@@ -349,8 +364,8 @@ impl JsNemoClient {
         let inner = self.inner.clone();
         let o = opts_of(opts);
         promise(async move {
-            let o = opt::object(&o, "options")?;
-            let c = inner.credits(&Cancel::new(opt::signal(&o)?)).await?;
+            let a = args(&o, "options", "onProgress")?;
+            let c = inner.credits(&a.cancel).await?;
             Ok(host::object(&[
                 ("available", JsValue::from_f64(c.available)),
                 ("frozen", JsValue::from_f64(c.frozen)),
@@ -365,8 +380,8 @@ impl JsNemoClient {
         let inner = self.inner.clone();
         let o = opts_of(opts);
         promise(async move {
-            let o = opt::object(&o, "options")?;
-            let s = inner.state(&Cancel::new(opt::signal(&o)?)).await?;
+            let a = args(&o, "options", "onProgress")?;
+            let s = inner.state(&a.cancel).await?;
             Ok(host::object(&[
                 ("draft", s.draft.as_ref().map_or(JsValue::NULL, js_value)),
                 ("summary", JsValue::from_str(&s.summary)),
@@ -389,9 +404,9 @@ impl JsNemoClient {
         let inner = self.inner.clone();
         let o = opts_of(opts);
         promise(async move {
-            let o = opt::object(&o, "upload options")?;
-            let cancel = Cancel::new(opt::signal(&o)?);
-            let on_progress = opt::function(&o, "onProgress")?;
+            let a = args(&o, "upload options", "onProgress")?;
+            let on_progress = a.callback;
+            let cancel = a.cancel;
             let files = inner
                 .upload(upload_input(&input)?, on_progress.as_ref(), &cancel)
                 .await?;
@@ -433,11 +448,11 @@ impl JsNemoClient {
         let inner = self.inner.clone();
         let o = opts_of(opts);
         promise(async move {
-            let o = opt::object(&o, "export options")?;
-            let cancel = Cancel::new(opt::signal(&o)?);
-            let on_progress = opt::function(&o, "onProgress")?;
+            let a = args(&o, "export options", "onProgress")?;
+            let on_progress = a.callback;
+            let cancel = a.cancel;
             let draft =
-                match host::get(&o, "draft") {
+                match host::get(&a.o, "draft") {
                     v if v.is_undefined() || v.is_null() => None,
                     v => Some(super::helpers::draft_value(&v).map_err(|_| {
                         NemoError::refused("BAD_DRAFT", "draft must be a JSON object")
@@ -454,9 +469,9 @@ impl JsNemoClient {
         let inner = self.inner.clone();
         let o = opts_of(opts);
         promise(async move {
-            let o = opt::object(&o, "options")?;
-            let cancel = Cancel::new(opt::signal(&o)?);
-            let on_progress = opt::function(&o, "onProgress")?;
+            let a = args(&o, "options", "onProgress")?;
+            let on_progress = a.callback;
+            let cancel = a.cancel;
             let done = inner.resume_exports(on_progress.as_ref(), &cancel).await?;
             Ok(done.iter().map(export_to_js).collect::<Array>().into())
         })
@@ -473,55 +488,13 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let text = text_arg(&text)?;
-            let o = opt::object(&o, "options")?;
-            let cancel = Cancel::new(opt::signal(&o)?);
-            let on_event = opt::function(&o, "onEvent")?;
-            let intent = intent::classify(&text);
-            inner.connect(&cancel, on_event.as_ref()).await?;
-            let mut url = None;
-            let text = match intent {
-                Intent::Export => {
-                    let d = inner.export(None, None, &cancel).await?;
-                    let t = reply::exported(&d.url);
-                    url = Some(d.url);
-                    t
-                }
-                Intent::Credits => reply::credits(&inner.credits(&cancel).await?),
-                Intent::State => {
-                    let s = inner.state(&cancel).await?;
-                    reply::state(&s.summary, s.ready)
-                }
-                Intent::Upload => reply::upload_prompt(),
-                Intent::Chat => {
-                    let r = inner.chat(&text, on_event.as_ref(), &cancel).await?;
-                    let mut extra = Vec::new();
-                    for a in &r.actions {
-                        match a {
-                            GuiAction::Export => match inner.export(None, None, &cancel).await {
-                                Ok(d) => {
-                                    extra.push(reply::exported(&d.url));
-                                    url = Some(d.url);
-                                }
-                                Err(e) => extra.push(e.user_message),
-                            },
-                            GuiAction::State | GuiAction::Timeline => {
-                                extra.push(inner.state(&cancel).await?.summary);
-                            }
-                            GuiAction::Edit => extra.push(reply::EDIT_HINT.to_owned()),
-                            GuiAction::Upload => extra.push(reply::upload_prompt()),
-                            GuiAction::Credits => {
-                                extra.push(reply::credits(&inner.credits(&cancel).await?))
-                            }
-                        }
-                    }
-                    reply::chat(&r.text, r.changes.as_deref(), &extra)
-                }
-            };
+            let a = args(&o, "options", "onEvent")?;
+            let r = inner.handle(&text, a.callback.as_ref(), &a.cancel).await?;
             let o = host::object(&[
-                ("intent", JsValue::from_str(intent.as_str())),
-                ("text", JsValue::from_str(&text)),
+                ("intent", JsValue::from_str(r.intent.as_str())),
+                ("text", JsValue::from_str(&r.text)),
             ]);
-            if let Some(u) = url {
+            if let Some(u) = r.url {
                 host::set(&o, "url", &JsValue::from_str(&u));
             }
             Ok(o)

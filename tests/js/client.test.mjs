@@ -258,6 +258,16 @@ test("export: submit, progress, URL; the draft goes back as the state gave it", 
   assert.deepEqual(requests(sim, "/api/render/proxy/lambda").map((x) => x.problems), [[]]);
 });
 
+test("export of a given draft sends that draft back unchanged", async () => {
+  const { client, sim } = setup();
+  await client.chat(PROMPT);
+  const { draft } = await client.state();
+  assert.equal((await client.export({ draft })).url, "http://sim.test/sim/video.mp4");
+  assert.deepEqual(requests(sim, "/api/render/proxy/lambda").map((x) => x.problems), [[]], "the simulator compared it with the session's");
+  await rejects(client.export({ draft: "{not json" }), { code: "BAD_DRAFT" });
+  await rejects(client.export({ draft: { t: [] } }), { code: "NOTHING_TO_EXPORT" });
+});
+
 test("export reads every documented form of the render result", async () => {
   for (const renderForm of ["output.url", "outputUrl", "success", "bare"]) {
     const { client } = setup({ renderForm });

@@ -8,6 +8,7 @@
 
 mod chat;
 mod export;
+mod handle;
 mod upload;
 
 use std::cell::RefCell;
@@ -19,6 +20,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 
 pub use export::ExportDoneJs;
+pub use handle::Reply;
 pub use upload::UploadInput;
 
 use super::cancel::{Cancel, Raced};
