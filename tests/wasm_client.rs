@@ -146,7 +146,7 @@ async fn silent_edit_upload_and_credits() {
     let r = chat_ok(&client, "make a video of the sea").await;
     assert_eq!(
         get(&r, "changes").as_string().as_deref(),
-        Some("Changed: Added Video: make a video of (0-10s).")
+        Some("Changed: Added Video: the sea (0-10s).")
     );
     let file =
         web_sys::File::new_with_str_sequence(&Array::of1(&"data".into()), "clip.mp4").unwrap();

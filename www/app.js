@@ -213,24 +213,43 @@ async function startExport() {
   }
 }
 
+/** One line per file: its name, a progress bar, and what happened. */
+function uploadRow(name) {
+  const li = document.createElement("li");
+  const label = document.createElement("span");
+  const bar = document.createElement("progress");
+  bar.max = 1;
+  bar.value = 0;
+  bar.setAttribute("aria-label", `Upload of ${name}`);
+  li.append(label, bar);
+  ui.uploads.append(li);
+  return {
+    li,
+    say(text) { label.textContent = `${name}: ${text}`; },
+    progress(loaded, total) { bar.max = total || 1; bar.value = loaded; },
+    finish(text, failed = false) { bar.remove(); label.textContent = `${name}: ${text}`; if (failed) li.className = "err"; },
+  };
+}
+
 async function upload(files) {
   for (const file of files) {
-    const li = document.createElement("li");
-    li.textContent = `${file.name}: checking…`;
-    ui.uploads.append(li);
+    const row = uploadRow(file.name);
+    row.say("checking…");
     try {
       const [done] = await client.upload(file, {
-        onProgress: (p) => (li.textContent = `${file.name}: ${p.done ? "uploaded" : "uploading…"} (${Math.round(p.loaded / 1024)} of ${Math.round(p.total / 1024)} KB)`),
+        onProgress: (p) => {
+          row.progress(p.loaded, p.total);
+          row.say(`${p.done ? "uploaded" : "uploading…"} (${Math.round(p.loaded / 1024)} of ${Math.round(p.total / 1024)} KB)`);
+        },
       });
       if (done?.kind === "text") {
         ui.prompt.value = done.prompt;
-        li.textContent = `${file.name}: its text is now your prompt; press Send to make the video.`;
+        row.finish("its text is now your prompt; press Send to make the video.");
       } else {
-        li.textContent = `${file.name}: uploaded.`;
+        row.finish("uploaded.");
       }
     } catch (err) {
-      li.className = "err";
-      li.textContent = `${file.name}: ${err.userMessage}`;
+      row.finish(err.userMessage, true);
     }
   }
 }

@@ -324,6 +324,26 @@ fn faults() {
 }
 
 #[test]
+fn token_expires_after_n_calls() {
+    let mut sim = Simulator::new(SimOptions {
+        faults: Faults {
+            expire_token_after: Some(2),
+            ..Faults::default()
+        },
+        ..fast()
+    });
+    let (token, _) = connect(&mut sim);
+    let credits = || req("GET", "/api/credits/balance/simple", Some(&token), None);
+    let statuses: Vec<u16> = (0..3).map(|_| sim.handle(&credits()).status).collect();
+    assert_eq!(
+        statuses,
+        vec![200, 401, 401],
+        "the session call and one more, then 1001"
+    );
+    assert_eq!(sim.log().last().unwrap().auth, "expired");
+}
+
+#[test]
 fn checks_what_it_receives() {
     let mut sim = Simulator::new(fast());
     let (token, _) = connect(&mut sim);

@@ -159,6 +159,38 @@ test("upload in a browser reports byte progress (XHR), not just start and finish
   await context.close();
 });
 
+test("drag and drop uploads several files", async () => {
+  const url = await worker();
+  const { page, context } = await open(url);
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(2048)], "intro.mov", { type: "video/quicktime" }));
+    dt.items.add(new File([new Uint8Array(1024)], "logo.png", { type: "image/png" }));
+    const chat = document.querySelector(".chat");
+    chat.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    chat.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction(() => [...document.querySelectorAll("#uploads li")].filter((l) => l.textContent.endsWith("uploaded.")).length === 2, null, { timeout: 15_000 });
+  assert.equal(await page.isVisible("#drop"), false, "the drop overlay goes away");
+  await shot(page, "06b-dropped");
+  await context.close();
+});
+
+test("an export blocked on the free plan says why", async () => {
+  // The agent's "click Export" may start an export before the click: every attempt is refused.
+  const url = await worker({ faults: { exportPlan: 3 } });
+  const { page, context } = await open(url);
+  await page.fill("#prompt", "make a video of the sea");
+  await page.press("#prompt", "Enter");
+  await page.waitForSelector(".seg.video", { timeout: 20_000 });
+  await page.click("#export");
+  await page.waitForSelector("#export-note:not([hidden])", { timeout: 20_000 });
+  assert.match(await page.textContent("#export-note"), /not available on the free plan.*not about credits/);
+  assert.equal(await page.$(".msg.error button"), null, "a plan limit offers no pointless retry");
+  await shot(page, "07b-free-plan");
+  await context.close();
+});
+
 test("reload mid-export: the export resumes on the next visit", async () => {
   const url = await worker({ renderPolls: 8 });
   const { page, context } = await open(url, "sim=1&pollIntervalMs=400");
