@@ -154,9 +154,13 @@ pub fn edit_for(message: &str, draft: &Value) -> Option<Edit> {
         let title = if t.contains("timelapse") {
             "city timelapse".to_owned()
         } else {
-            message
+            // "make a video of the sea" → "the sea"; else the first words.
+            let subject = t.find(" of ").map_or(t.as_str(), |i| &t[i + 4..]);
+            subject
                 .split_whitespace()
                 .take(4)
+                .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+                .filter(|w| !w.is_empty())
                 .collect::<Vec<_>>()
                 .join(" ")
         };
