@@ -320,9 +320,7 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "connect options", "onEvent")?;
-            let on_event = a.callback;
-            let cancel = a.cancel;
-            let c = inner.connect(&cancel, on_event.as_ref()).await?;
+            let c = inner.connect(&a.cancel, a.callback.as_ref()).await?;
             Ok(host::object(&[
                 ("sessionId", JsValue::from_str(&c.session_id)),
                 ("anonymous", JsValue::from_bool(c.anonymous)),
@@ -342,9 +340,7 @@ impl JsNemoClient {
         promise(async move {
             let text = text_arg(&text)?;
             let a = args(&o, "chat options", "onEvent")?;
-            let on_event = a.callback;
-            let cancel = a.cancel;
-            let r = inner.chat(&text, on_event.as_ref(), &cancel).await?;
+            let r = inner.chat(&text, a.callback.as_ref(), &a.cancel).await?;
             Ok(host::object(&[
                 ("text", JsValue::from_str(&r.text)),
                 ("actions", actions_to_js(&r.actions)),
@@ -405,10 +401,8 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "upload options", "onProgress")?;
-            let on_progress = a.callback;
-            let cancel = a.cancel;
             let files = inner
-                .upload(upload_input(&input)?, on_progress.as_ref(), &cancel)
+                .upload(upload_input(&input)?, a.callback.as_ref(), &a.cancel)
                 .await?;
             let out = Array::new();
             for u in files {
@@ -449,8 +443,6 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "export options", "onProgress")?;
-            let on_progress = a.callback;
-            let cancel = a.cancel;
             let draft =
                 match host::get(&a.o, "draft") {
                     v if v.is_undefined() || v.is_null() => None,
@@ -458,7 +450,7 @@ impl JsNemoClient {
                         NemoError::refused("BAD_DRAFT", "draft must be a JSON object")
                     })?),
                 };
-            let d = inner.export(draft, on_progress.as_ref(), &cancel).await?;
+            let d = inner.export(draft, a.callback.as_ref(), &a.cancel).await?;
             Ok(export_to_js(&d))
         })
     }
@@ -470,9 +462,7 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "options", "onProgress")?;
-            let on_progress = a.callback;
-            let cancel = a.cancel;
-            let done = inner.resume_exports(on_progress.as_ref(), &cancel).await?;
+            let done = inner.resume_exports(a.callback.as_ref(), &a.cancel).await?;
             Ok(done.iter().map(export_to_js).collect::<Array>().into())
         })
     }
