@@ -87,6 +87,16 @@ test("connect with a configured token: no anonymous token, and a refused one is 
   assert.ok(!errorText.includes("nemo_wrong"), "the token never appears in an error");
 });
 
+test("calls made at once on a fresh client share one connect", async () => {
+  const { client, sim } = setup();
+  const [a, b, c] = await Promise.all([client.credits(), client.state(), client.connect()]);
+  assert.equal(a.available, 100);
+  assert.equal(b.ready, false);
+  assert.match(c.sessionId, /^\d{19}$/);
+  assert.equal(tokens(sim).length, 1, "one anonymous token");
+  assert.equal(requests(sim, "/api/tasks/me/with-session/nemo_agent").length, 1, "one session");
+});
+
 test("every request carries the attribution headers, the token and the client id", async () => {
   const { client, sim } = setup();
   await client.chat(PROMPT);

@@ -96,6 +96,8 @@ impl<'a> Call<'a> {
 }
 
 type SharedResult = Rc<RefCell<Option<Result<(), NemoError>>>>;
+/// A piece of work in flight: its promise and where its result lands.
+type Flight = RefCell<Option<(Promise, SharedResult)>>;
 
 /// The client's state.
 pub struct Inner {
@@ -106,7 +108,18 @@ pub struct Inner {
     creds: RefCell<Credentials>,
     /// The draft as last seen: `None` unknown, `Some(None)` known empty.
     last_draft: RefCell<Option<Option<Value>>>,
-    refreshing: RefCell<Option<(Promise, SharedResult)>>,
+    /// The token refresh in flight, shared by every call that needs it.
+    refreshing: Flight,
+    /// The connect in flight, shared by every call made before the client was connected.
+    connecting: Flight,
+}
+
+/// A shared flight, joined.
+struct Joined {
+    promise: Promise,
+    result: SharedResult,
+    /// This caller started it.
+    started: bool,
 }
 
 /// The connection, as `connect()` reports it.
@@ -156,6 +169,7 @@ impl Inner {
             creds: RefCell::new(creds),
             last_draft: RefCell::new(None),
             refreshing: RefCell::new(None),
+            connecting: RefCell::new(None),
         })
     }
 
@@ -188,30 +202,87 @@ impl Inner {
         self.persist();
     }
 
-    /// Connects: client id, token and session as needed, emitting status events.
+    /// Connects: client id, token and session as needed. Calls made meanwhile wait for the
+    /// same connect (one token, one session); the one that starts it gets the status event.
     pub async fn connect(
         self: &Rc<Self>,
         cancel: &Cancel,
         on_event: Option<&Function>,
     ) -> Result<Connected, NemoError> {
         if self.creds.borrow().connect_step() != ConnectStep::Ready {
-            host::notify(on_event, &status_event("Connecting..."));
-        }
-        loop {
-            cancel.check()?;
-            let step = self.creds.borrow().connect_step();
-            match step {
-                ConnectStep::NeedClientId => self.ensure_client_id(),
-                ConnectStep::NeedToken => self.fetch_token(cancel).await?,
-                ConnectStep::NeedSession => self.create_session(cancel).await?,
-                ConnectStep::Ready => break,
+            let flight = self.shared(
+                |me| &me.connecting,
+                |me| async move { me.connect_steps().await },
+            );
+            if flight.started {
+                host::notify(on_event, &status_event("Connecting..."));
             }
+            self.land(flight, cancel).await?;
         }
         let c = self.creds.borrow();
         Ok(Connected {
             session_id: c.session_id.clone().unwrap_or_default(),
             anonymous: !c.configured,
         })
+    }
+
+    async fn connect_steps(self: &Rc<Self>) -> Result<(), NemoError> {
+        // Not tied to one caller's signal: other calls wait for the same connect.
+        let cancel = Cancel::new(None);
+        loop {
+            let step = self.creds.borrow().connect_step();
+            match step {
+                ConnectStep::NeedClientId => self.ensure_client_id(),
+                ConnectStep::NeedToken => self.fetch_token(&cancel).await?,
+                ConnectStep::NeedSession => self.create_session(&cancel).await?,
+                ConnectStep::Ready => return Ok(()),
+            }
+        }
+    }
+
+    /// Joins the work in `slot`, or starts it with `start`: one flight for all callers.
+    fn shared<F>(
+        self: &Rc<Self>,
+        slot: fn(&Inner) -> &Flight,
+        start: impl FnOnce(Rc<Self>) -> F,
+    ) -> Joined
+    where
+        F: std::future::Future<Output = Result<(), NemoError>> + 'static,
+    {
+        if let Some((promise, result)) = slot(self).borrow().clone() {
+            return Joined {
+                promise,
+                result,
+                started: false,
+            };
+        }
+        let result: SharedResult = Rc::new(RefCell::new(None));
+        let (me, out) = (self.clone(), result.clone());
+        let work = start(self.clone());
+        let promise = future_to_promise(async move {
+            let r = work.await;
+            *out.borrow_mut() = Some(r);
+            *slot(&me).borrow_mut() = None;
+            Ok(JsValue::UNDEFINED)
+        });
+        *slot(self).borrow_mut() = Some((promise.clone(), result.clone()));
+        Joined {
+            promise,
+            result,
+            started: true,
+        }
+    }
+
+    /// Waits for a shared flight (or the caller's abort) and takes its result.
+    async fn land(&self, flight: Joined, cancel: &Cancel) -> Result<(), NemoError> {
+        match cancel.race(&flight.promise, None).await {
+            Raced::Aborted => Err(NemoError::aborted()),
+            _ => flight
+                .result
+                .borrow()
+                .clone()
+                .unwrap_or_else(|| Err(NemoError::network("the shared request did not finish"))),
+        }
     }
 
     async fn fetch_token(self: &Rc<Self>, cancel: &Cancel) -> Result<(), NemoError> {
@@ -258,30 +329,11 @@ impl Inner {
 
     /// A new token for the same client id, shared by every call that needs one now.
     async fn refresh_token(self: &Rc<Self>, cancel: &Cancel) -> Result<(), NemoError> {
-        let existing = self.refreshing.borrow().clone();
-        let (promise, result) = match existing {
-            Some(pair) => pair,
-            None => {
-                let result: SharedResult = Rc::new(RefCell::new(None));
-                let (me, out) = (self.clone(), result.clone());
-                // Not tied to one caller's signal: other calls wait for the same refresh.
-                let promise = future_to_promise(async move {
-                    let r = me.fetch_token(&Cancel::new(None)).await;
-                    *out.borrow_mut() = Some(r);
-                    *me.refreshing.borrow_mut() = None;
-                    Ok(JsValue::UNDEFINED)
-                });
-                *self.refreshing.borrow_mut() = Some((promise.clone(), result.clone()));
-                (promise, result)
-            }
-        };
-        match cancel.race(&promise, None).await {
-            Raced::Aborted => Err(NemoError::aborted()),
-            _ => result
-                .borrow()
-                .clone()
-                .unwrap_or_else(|| Err(NemoError::network("the token refresh did not finish"))),
-        }
+        let flight = self.shared(
+            |me| &me.refreshing,
+            |me| async move { me.fetch_token(&Cancel::new(None)).await },
+        );
+        self.land(flight, cancel).await
     }
 
     async fn new_session(self: &Rc<Self>, cancel: &Cancel) -> Result<(), NemoError> {
