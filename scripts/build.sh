@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
+mkdir -p target   # a fresh clone has none until cargo runs
 
 # The matrix as shell lines: name|target|out_dir|features(comma)|budget|wasm-opt flags
 python3 - "$@" > target/build-matrix.txt <<'PY'
