@@ -152,6 +152,38 @@ pub enum Decision {
     },
 }
 
+/// The key a request's rate budget is counted under: the platform's client address, which a
+/// caller cannot rotate; the client id only where there is no address (local runs).
+pub fn rate_limit_key(client_ip: Option<&str>, client_id: Option<&str>) -> String {
+    match (
+        client_ip.filter(|ip| !ip.is_empty()),
+        client_id.filter(|id| is_valid_id(id)),
+    ) {
+        (Some(ip), _) => format!("ip:{ip}"),
+        (None, Some(id)) => format!("client:{id}"),
+        (None, None) => "anonymous".to_owned(),
+    }
+}
+
+/// What to do when the worker has no rate-limiting binding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoLimiter {
+    /// Go on without a limit (the simulator demo, or `RATE_LIMIT=off`).
+    Allow,
+    /// Refuse: a proxy without a limit is a misconfiguration, not an open door (and a
+    /// per-isolate counter would not be a limit).
+    Refuse,
+}
+
+/// The policy for a missing limiter binding.
+pub fn without_limiter(simulate: bool, rate_limit_setting: Option<&str>) -> NoLimiter {
+    if simulate || rate_limit_setting == Some("off") {
+        NoLimiter::Allow
+    } else {
+        NoLimiter::Refuse
+    }
+}
+
 /// Request headers forwarded upstream (lower case); every other header is dropped.
 pub const FORWARDED_HEADERS: &[&str] = &[
     "authorization",
@@ -638,6 +670,19 @@ mod tests {
             scrub("echo Bearer server-secret!", Some("server-secret")),
             "echo Bearer ***!"
         );
+    }
+
+    #[test]
+    fn rate_limit_policy() {
+        assert_eq!(
+            rate_limit_key(Some("192.0.2.1"), Some("c-1")),
+            "ip:192.0.2.1"
+        );
+        assert_eq!(rate_limit_key(None, Some("c-1")), "client:c-1");
+        assert_eq!(rate_limit_key(Some(""), Some("../x")), "anonymous");
+        assert_eq!(without_limiter(false, None), NoLimiter::Refuse);
+        assert_eq!(without_limiter(false, Some("off")), NoLimiter::Allow);
+        assert_eq!(without_limiter(true, None), NoLimiter::Allow);
     }
 
     #[test]

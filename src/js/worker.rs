@@ -89,23 +89,21 @@ async fn rate_limited(
     let limiter = host::get(env, "RATE_LIMITER");
     let limit: Option<Function> = host::get(&limiter, "limit").dyn_into().ok();
     let Some(limit) = limit else {
-        if simulate || env_str(env, "RATE_LIMIT").as_deref() == Some("off") {
-            return Ok(None);
-        }
-        // Closed by default: a proxy without a limit is a misconfiguration, not an open door.
-        return refusal(
-            500,
-            "NO_RATE_LIMITER",
-            "the RATE_LIMITER binding is missing (or set RATE_LIMIT=off)",
-            &[],
-        )
-        .map(Some);
+        return match proxy::without_limiter(simulate, env_str(env, "RATE_LIMIT").as_deref()) {
+            proxy::NoLimiter::Allow => Ok(None),
+            proxy::NoLimiter::Refuse => refusal(
+                500,
+                "NO_RATE_LIMITER",
+                "the RATE_LIMITER binding is missing (or set RATE_LIMIT=off)",
+                &[],
+            )
+            .map(Some),
+        };
     };
-    let key = match (header(req, "cf-connecting-ip"), header(req, "x-client-id")) {
-        (Some(ip), _) => format!("ip:{ip}"),
-        (None, Some(id)) if crate::core::api::is_valid_id(&id) => format!("client:{id}"),
-        _ => "anonymous".to_owned(),
-    };
+    let key = proxy::rate_limit_key(
+        header(req, "cf-connecting-ip").as_deref(),
+        header(req, "x-client-id").as_deref(),
+    );
     let outcome = JsFuture::from(Promise::resolve(
         &limit.call1(&limiter, &host::object(&[("key", JsValue::from_str(&key))]))?,
     ))
