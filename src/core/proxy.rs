@@ -410,6 +410,13 @@ pub fn forward_headers(
     out
 }
 
+/// Whether an upstream response is streamed through as it arrives (the chat's event stream, a
+/// download) rather than read whole (and scrubbed of the server token).
+pub fn streams_through(kind: RouteKind, content_type: &str) -> bool {
+    kind == RouteKind::Download
+        || (kind == RouteKind::Chat && content_type.trim_start().starts_with("text/event-stream"))
+}
+
 /// Replaces every occurrence of the server token in a body with `***` (an upstream that echoes
 /// its request must not leak the token to the page).
 pub fn scrub(body: &str, server_token: Option<&str>) -> String {
@@ -670,6 +677,20 @@ mod tests {
             scrub("echo Bearer server-secret!", Some("server-secret")),
             "echo Bearer ***!"
         );
+    }
+
+    #[test]
+    fn what_streams_through() {
+        assert!(streams_through(
+            RouteKind::Chat,
+            "text/event-stream; charset=utf-8"
+        ));
+        assert!(
+            !streams_through(RouteKind::Chat, "application/json"),
+            "a chat error is read and scrubbed"
+        );
+        assert!(streams_through(RouteKind::Download, "video/mp4"));
+        assert!(!streams_through(RouteKind::Json, "text/event-stream"));
     }
 
     #[test]

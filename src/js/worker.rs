@@ -195,9 +195,7 @@ async fn forward(
         .ok()
         .flatten()
         .unwrap_or_default();
-    if kind == RouteKind::Chat && content_type.starts_with("text/event-stream")
-        || kind == RouteKind::Download
-    {
+    if proxy::streams_through(kind, &content_type) {
         // Not buffered: each chunk reaches the browser as it arrives.
         let body = upstream.body().map(JsValue::from);
         return passthrough(&upstream, body.as_ref(), None, cors);
