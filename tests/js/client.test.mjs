@@ -131,6 +131,18 @@ test("chat streams deltas, whole text, tool progress once, actions, changes, the
   assert.equal(chats(sim)[0].message, PROMPT);
 });
 
+test("a chat waits for its stream's headers past requestTimeoutMs (only its own timeouts apply)", async () => {
+  const sim = createSimulator({ chunkDelayMs: 0, workMs: 5 });
+  const slowHeaders = async (input, init) => {
+    if (String(input).endsWith("/run_sse")) await new Promise((r) => setTimeout(r, 150));
+    return sim(input, init);
+  };
+  const client = new nemo.NemoClient({ baseUrl: "http://sim.test", fetch: slowHeaders, storage: null, requestTimeoutMs: 50 });
+  const r = await client.chat(PROMPT);
+  assert.ok(r.text.includes("Done!"));
+  assert.equal(chats(sim).length, 1);
+});
+
 test("a silent edit is summarised from the state", async () => {
   const { client } = setup({ silentEvery: 1 });
   const { events, result } = await chatEvents(client, PROMPT);

@@ -72,8 +72,15 @@ impl Inner {
                 auth,
             )
         };
+        // Until the headers come, only the turn's own bound applies: hanging up earlier would
+        // abort the work on the server (requestTimeoutMs is for REST calls).
         let call = Call {
             expect: Expect::Stream,
+            ms: Some(
+                self.opts
+                    .heartbeat_only_timeout_ms
+                    .min(self.opts.chat_timeout_ms),
+            ),
             ..Call::json(self, &build)
         };
         let Got::Stream(inflight) = self.call(call, cancel).await? else {
