@@ -123,11 +123,12 @@ impl Inner {
                 Step::Submit(id) => {
                     let session_id = self.session_id().unwrap_or_default();
                     let draft_json = draft_json.unwrap_or("null");
-                    let build = |api: &ApiConfig, auth: Auth<'_>, _: Option<&str>| {
+                    // A retry after a new session (1002) names the current session.
+                    let build = |api: &ApiConfig, auth: Auth<'_>, sid: Option<&str>| {
                         api.request(
                             &Endpoint::Export {
                                 render_id: &id,
-                                session_id: &session_id,
+                                session_id: sid.unwrap_or(&session_id),
                                 draft_json,
                             },
                             auth,
