@@ -125,6 +125,8 @@ function busy(on) {
 /** One chat turn, drawn as it streams. */
 async function chat(text) {
   addMessage("user", text);
+  // The starters have done their job once a conversation is under way.
+  document.getElementById("starters").hidden = true;
   busy(true);
   turn = new AbortController();
   let bubble = null;
