@@ -138,9 +138,9 @@ impl Inner {
                         ms: Some(request_ms),
                         ..Call::json(self, &build)
                     };
-                    match self.call(call, cancel).await {
+                    match self.call_json(call, cancel).await {
                         Err(e) if e.kind == ErrorKind::Aborted => job.abort(),
-                        r => job.on_submitted(r.map(json_pair), host::now_ms()),
+                        r => job.on_submitted(r.map(|d| (d.top, d.data)), host::now_ms()),
                     }
                 }
                 Step::Poll(id) => {
@@ -152,9 +152,9 @@ impl Inner {
                         needs_session: false,
                         ..Call::json(self, &build)
                     };
-                    match self.call(call, cancel).await {
+                    match self.call_json(call, cancel).await {
                         Err(e) if e.kind == ErrorKind::Aborted => job.abort(),
-                        r => job.on_status(r.map(json_pair), host::now_ms()),
+                        r => job.on_status(r.map(|d| (d.top, d.data)), host::now_ms()),
                     }
                 }
                 Step::Wait => {
@@ -213,12 +213,5 @@ impl Inner {
                 })
             }
         }
-    }
-}
-
-fn json_pair(got: Got) -> (Value, Value) {
-    match got {
-        Got::Json(d) => (d.top, d.data),
-        _ => (Value::Null, Value::Null),
     }
 }

@@ -294,9 +294,7 @@ impl Inner {
             needs_session: false,
             ..Call::json(self, &build)
         };
-        let Got::Json(d) = self.call(call, cancel).await? else {
-            unreachable!("json call")
-        };
+        let d = self.call_json(call, cancel).await?;
         let grant = api::parse_token(&d.data)?;
         self.creds.borrow_mut().on_token(grant);
         self.persist();
@@ -317,9 +315,7 @@ impl Inner {
             needs_session: false,
             ..Call::json(self, &build)
         };
-        let Got::Json(d) = self.call(call, cancel).await? else {
-            unreachable!("json call")
-        };
+        let d = self.call_json(call, cancel).await?;
         let id = api::parse_session(&d.data)?;
         self.creds.borrow_mut().on_session(id);
         *self.last_draft.borrow_mut() = None;
@@ -387,6 +383,21 @@ impl Inner {
         }
     }
 
+    /// Sends a JSON call: its decoded envelope.
+    pub async fn call_json(
+        self: &Rc<Self>,
+        call: Call<'_>,
+        cancel: &Cancel,
+    ) -> Result<Decoded, NemoError> {
+        match self.call(call, cancel).await? {
+            Got::Json(d) => Ok(d),
+            _ => Err(NemoError::protocol(
+                "UNEXPECTED_BODY",
+                "a JSON call did not answer JSON",
+            )),
+        }
+    }
+
     async fn attempt(
         &self,
         req: &HttpRequest,
@@ -447,9 +458,7 @@ impl Inner {
         let build = |api: &ApiConfig, auth: Auth<'_>, _: Option<&str>| {
             api.request(&Endpoint::Credits, auth)
         };
-        let Got::Json(d) = self.call(Call::json(self, &build), cancel).await? else {
-            unreachable!("json call")
-        };
+        let d = self.call_json(Call::json(self, &build), cancel).await?;
         api::parse_credits(&d.data)
     }
 
@@ -463,9 +472,7 @@ impl Inner {
                 auth,
             )
         };
-        let Got::Json(d) = self.call(Call::json(self, &build), cancel).await? else {
-            unreachable!("json call")
-        };
+        let d = self.call_json(Call::json(self, &build), cancel).await?;
         let draft = api::parse_state_draft(&d.data);
         *self.last_draft.borrow_mut() = Some(draft.clone());
         let (summary, ready) = match &draft {

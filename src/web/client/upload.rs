@@ -12,7 +12,7 @@ use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, File, FormData};
 
-use super::{Call, Got, Inner};
+use super::{Call, Inner};
 use crate::core::api::{self, ApiConfig, Auth, Endpoint, UploadedFile};
 use crate::core::error::NemoError;
 use crate::core::upload::{self, FileKind};
@@ -72,9 +72,7 @@ impl Inner {
                         auth,
                     )
                 };
-                let Got::Json(d) = self.call(Call::json(self, &build), cancel).await? else {
-                    unreachable!("json call")
-                };
+                let d = self.call_json(Call::json(self, &build), cancel).await?;
                 let files = api::parse_upload(&d.data)?;
                 Ok(files
                     .into_iter()
@@ -162,9 +160,7 @@ impl Inner {
                     progress: Some(&by_file),
                     ..Call::json(self, &build)
                 };
-                let Got::Json(d) = self.call(call, cancel).await? else {
-                    unreachable!("json call")
-                };
+                let d = self.call_json(call, cancel).await?;
                 let files = api::parse_upload(&d.data)?;
                 for (name, size, _) in &media {
                     host::notify(on_progress, &progress(name, *size, *size, true));
