@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds every output of wasm-pack.toml: wasm-pack (release, its own wasm-opt off), then npm's
-# wasm-opt with the matrix's flags, then the size budget. Prints each output's sizes.
+# wasm-opt with the matrix's flags, then the size budget and the imports check (nothing but
+# the JS glue). Prints each output's sizes.
 # Usage: scripts/build.sh [output-name ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,5 +41,6 @@ while IFS='|' read -r name target out_dir features budget flags; do
     echo "   FAILED: $wasm is over the size budget of wasm-pack.toml" >&2
     status=1
   fi
+  node scripts/check-imports.mjs "$wasm" || status=1
 done < target/build-matrix.txt
 exit $status

@@ -21,4 +21,4 @@ pub mod sim;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
 #[cfg(target_arch = "wasm32")]
-pub mod web;
+pub(crate) mod web;

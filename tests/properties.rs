@@ -103,7 +103,15 @@ fn block() -> impl Strategy<Value = Block> {
 
 proptest! {
     // NEMO_FUZZ_CASES raises the count for a longer fuzz run; the suite's default stays quick.
-    #![proptest_config(ProptestConfig { cases: fuzz_cases(), ..ProptestConfig::default() })]
+    // Failures found are replayed from the file beside this one (the default persistence looks
+    // for lib.rs from an integration test and silently keeps nothing).
+    #![proptest_config(ProptestConfig {
+        cases: fuzz_cases(),
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct("tests/properties.proptest-regressions"),
+        )),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn any_chunking_gives_the_same_items(input in sse_bytes(40), cuts in prop::collection::vec(any::<usize>(), 0..12)) {
@@ -118,7 +126,10 @@ proptest! {
         let (items, _) = parse(&split(&input, &cuts), max);
         for item in items {
             if let SseItem::Event(e) = item {
-                prop_assert!(e.data.len() <= max);
+                // The parser holds at most `max` raw bytes; decoding turns each invalid byte
+                // into U+FFFD (three bytes), so the text can be up to three times that.
+                let invalid = e.data.matches('\u{FFFD}').count();
+                prop_assert!(e.data.len() - 2 * invalid <= max, "{} bytes, {} replaced", e.data.len(), invalid);
             }
         }
     }

@@ -7,10 +7,9 @@ use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use nemo_video::js::helpers::{
-    classify_intent, diff_timelines, is_ready_to_export, summarize_timeline,
-};
+use nemo_video::js::intent::classify_intent;
 use nemo_video::js::sse::JsSseParser;
+use nemo_video::js::timeline::{diff_timelines, is_ready_to_export, summarize_timeline};
 
 const FIXTURES: &[(&str, &[u8])] = &[
     ("adk_stream", include_bytes!("fixtures/adk_stream.sse")),

@@ -1,9 +1,10 @@
 // The example page: one ES module over the `web` build. Everything the client decides (routing,
-// retries, timeouts, summaries) comes from the module; this file draws and wires buttons.
+// retries, timeouts, summaries) and everything it says comes from the module (`handle()`);
+// this file draws and wires buttons.
 //
 // Page options (query string): ?sim=1 shortens the export polls for the simulated API;
 // ?stillWorkingMs=N, ?pollIntervalMs=N, ?dropPollMs=N, ?rateLimitWaitMs=N set those options.
-import init, { NemoClient, classifyIntent, describeTimeline } from "./pkg/nemo_video.js";
+import init, { NemoClient, describeTimeline } from "./pkg/nemo_video.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -122,8 +123,14 @@ function busy(on) {
   ui.stop.hidden = !on;
 }
 
-/** One chat turn, drawn as it streams. */
-async function chat(text) {
+/** Everything the user types goes through the module's `handle()`: it routes the text by
+ *  intent (export, credits, state, upload, chat), does the work, carries out the agent's GUI
+ *  phrases, and says what to tell the user. The page only draws: the turn as it streams, an
+ *  export's progress, and the reply's own sentences. */
+async function send(text) {
+  text = text.trim();
+  if (!text || turn) return;
+  ui.prompt.value = "";
   addMessage("user", text);
   // The starters have done their job once a conversation is under way.
   document.getElementById("starters").hidden = true;
@@ -136,14 +143,18 @@ async function chat(text) {
     if (!progress) progress = addMessage("note", "");
     progress.textContent = t;
   };
+  const endBubble = () => {
+    if (bubble) bubble.classList.remove("streaming");
+    bubble = null;
+  };
   try {
-    const result = await client.chat(text, {
+    const reply = await client.handle(text, {
       signal: turn.signal,
       onEvent: (e) => {
         if (e.type === "text") {
           if (!bubble) bubble = addMessage("agent streaming", "");
           bubble.textContent = e.partial ? bubble.textContent + e.text : e.text;
-          if (!e.partial) bubble.classList.remove("streaming"), (bubble = null);
+          if (!e.partial) endBubble();
         } else if (e.type === "still_working") {
           if (!working) working = addMessage("note", "");
           working.textContent = `${e.text} (${Math.round(e.elapsedMs / 1000)} s)`;
@@ -153,32 +164,33 @@ async function chat(text) {
           note(`Done: ${e.name.replaceAll("_", " ")}`);
         } else if (e.type === "changes") {
           addMessage("changes", e.summary);
-        } else if (e.type === "action") {
-          onAction(e.action);
+        } else if (e.type === "action" && e.action === "upload") {
+          ui.file.click();
         }
       },
+      onProgress: (p) => {
+        exporting = true;
+        ui.exportBtn.disabled = true;
+        ui.exportNote.hidden = true;
+        showProgress(p);
+      },
     });
-    if (bubble) bubble.classList.remove("streaming");
-    return result;
+    endBubble();
+    for (const line of reply.notes) addMessage("agent", line);
+    if (reply.url) showVideo(reply);
+    if (reply.intent === "upload") ui.file.click();
   } catch (err) {
-    if (bubble) bubble.classList.remove("streaming");
-    if (err.kind === "aborted") addMessage("note", "Stopped.");
-    else showError(err, () => chat(text));
+    endBubble();
+    if (exporting) ui.exportProgress.hidden = true;
+    if (err.kind === "aborted") addMessage("note", err.userMessage);
+    else showError(err, () => send(text));
   } finally {
     busy(false);
     turn = null;
+    exporting = false;
     refreshTimeline();
     refreshCredits();
   }
-}
-
-/** The client carries out what the agent's GUI phrasing asked for. */
-function onAction(action) {
-  if (action === "export") startExport();
-  else if (action === "state" || action === "timeline") refreshTimeline();
-  else if (action === "upload") ui.file.click();
-  else if (action === "credits") refreshCredits();
-  else if (action === "edit") addMessage("note", "Tell me in words what to move or change, and I will do it.");
 }
 
 function showProgress(p) {
@@ -254,24 +266,6 @@ async function upload(files) {
       row.finish(err.userMessage, true);
     }
   }
-}
-
-async function send(text) {
-  text = text.trim();
-  if (!text || turn) return;
-  ui.prompt.value = "";
-  const intent = classifyIntent(text);
-  if (intent === "chat") return chat(text);
-  addMessage("user", text);
-  if (intent === "export") return startExport();
-  if (intent === "upload") return ui.file.click();
-  if (intent === "credits") {
-    const c = await refreshCredits();
-    if (c) addMessage("agent", `You have ${c.available} credits available.`);
-    return;
-  }
-  const state = await refreshTimeline();
-  if (state) addMessage("agent", state.summary);
 }
 
 function wire() {

@@ -69,9 +69,15 @@ impl Default for ChatConfig {
     }
 }
 
-/// What the user sees during a turn (DESIGN.md's `ChatEvent`, less `status`).
+/// What the user sees during a turn (DESIGN.md's `ChatEvent`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChatEvent {
+    /// The client's own progress before the turn ("Connecting..."): emitted by the driver,
+    /// never by [`ChatTurn`].
+    Status {
+        /// What the client is doing.
+        text: String,
+    },
     /// Agent text: a delta (`partial`) or a whole message replacing its deltas.
     Text {
         /// The text.

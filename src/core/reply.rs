@@ -3,7 +3,7 @@
 //! Owns: the wording of credits, state, export, upload and chat replies. Does not own: doing
 //! the work (the client) or routing (`intent.rs`).
 
-use super::api::{Credits, UploadedFile};
+use super::api::Credits;
 use super::upload::{ACCEPTED_EXTENSIONS, MAX_UPLOAD_BYTES};
 
 fn amount(n: f64) -> String {
@@ -54,24 +54,6 @@ pub fn upload_prompt() -> String {
     )
 }
 
-/// Files were uploaded.
-pub fn uploaded(files: &[UploadedFile]) -> String {
-    let names: Vec<&str> = files
-        .iter()
-        .map(|f| f.filename.as_str())
-        .filter(|n| !n.is_empty())
-        .collect();
-    match (files.len(), names.is_empty()) {
-        (0, _) => "Nothing was uploaded.".to_owned(),
-        (n, true) => format!("Uploaded {n} file{}.", if n == 1 { "" } else { "s" }),
-        (n, false) => format!(
-            "Uploaded {n} file{}: {}.",
-            if n == 1 { "" } else { "s" },
-            names.join(", ")
-        ),
-    }
-}
-
 /// A chat turn's reply: its text, then what changed, then what the client did for it.
 pub fn chat(text: &str, changes: Option<&str>, extra: &[String]) -> String {
     let mut parts: Vec<&str> = Vec::new();
@@ -111,11 +93,6 @@ mod tests {
         assert!(credits(&none).ends_with("You are out of credits."));
         assert!(state("Timeline is empty.", false).contains("Nothing to export"));
         assert!(upload_prompt().contains("mp4") && upload_prompt().contains("500 MB"));
-        let f = UploadedFile {
-            filename: "a.mp4".into(),
-            ..Default::default()
-        };
-        assert_eq!(uploaded(&[f.clone(), f]), "Uploaded 2 files: a.mp4, a.mp4.");
         assert_eq!(
             chat("Hi", Some("Changed: x."), &["Done".into()]),
             "Hi\n\nChanged: x.\n\nDone"

@@ -27,7 +27,7 @@
 //! Does not own: storage and UUID generation (the shell), request building (`api.rs`).
 
 use super::api::{Token, TokenGrant};
-use super::error::{Caller, ErrorKind, NemoError, Recovery, row};
+use super::error::{Caller, NemoError, Recovery};
 
 /// Longest wait honoured from a `Retry-After`.
 pub const MAX_RETRY_AFTER_MS: u64 = 5 * 60 * 1000;
@@ -150,24 +150,16 @@ impl RetryPolicy {
 
     /// Decides what to do about `err`. Call [`RetryPolicy::retrying`] before the retry.
     pub fn decide(&mut self, err: NemoError, creds: &Credentials) -> Decision {
-        if self.retried || matches!(err.kind, ErrorKind::Aborted | ErrorKind::Timeout) {
+        if self.retried || err.is_aborted() || err.is_timeout() {
             return Decision::Fail(err);
         }
-        let recovery = match &err.code {
-            super::error::ErrorCode::Num(n) => row(*n).map(|r| r.recovery),
-            super::error::ErrorCode::Text(_) => None,
-        };
-        let recovery = match (recovery, err.kind) {
-            (Some(r), _) => r,
-            (None, ErrorKind::Session) => Recovery::NewSession,
-            _ => Recovery::Report,
-        };
-        match recovery {
+        match err.recovery {
             Recovery::Report => Decision::Fail(err),
             Recovery::RefreshToken if creds.configured => {
                 let msg = "The configured API token was refused (expired or invalid). Set a valid NEMO_TOKEN.";
                 Decision::Fail(NemoError {
                     retryable: false,
+                    recovery: Recovery::Report,
                     user_message: msg.to_owned(),
                     ..err
                 })
@@ -196,7 +188,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::error::ErrorCode;
+    use crate::core::error::{ErrorCode, ErrorKind};
 
     fn anon() -> Credentials {
         Credentials {
@@ -284,8 +276,13 @@ mod tests {
     #[test]
     fn adk_session_not_found_is_a_new_session() {
         let c = anon();
-        let e = NemoError::new(ErrorKind::Session, 404, true, "Session not found");
+        let e = NemoError::from_code(404, "Session not found: s", &Caller::default());
         assert_eq!(RetryPolicy::new(&c, 1).decide(e, &c), Decision::NewSession);
+        let other = NemoError::from_code(404, "Agent not found: x", &Caller::default());
+        assert_eq!(
+            RetryPolicy::new(&c, 1).decide(other.clone(), &c),
+            Decision::Fail(other)
+        );
     }
 
     #[test]

@@ -38,6 +38,20 @@ pub enum FileKind {
     TextPrompt,
 }
 
+/// What an upload's `onProgress` hears for one file: bytes sent of its size, and whether it
+/// is done.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UploadProgress {
+    /// The file's name.
+    pub file: String,
+    /// Bytes sent.
+    pub loaded: f64,
+    /// Its size.
+    pub total: f64,
+    /// The service has it.
+    pub done: bool,
+}
+
 impl FileKind {
     /// Stable name for JS.
     pub fn as_str(self) -> &'static str {

@@ -1,22 +1,25 @@
-//! `NemoClient` for JS: reads options, calls the driver (`web::client`), converts results.
+//! `NemoClient` for JS: reads options, calls the driver (`web::client`), converts results
+//! (`values.rs`) and turns JS callbacks into the driver's Rust ones.
 //! Every method returns a Promise that rejects with a `NemoError`; nothing throws
 //! synchronously except the constructor on bad options.
 
 use std::rc::Rc;
 
-use js_sys::{Array, Promise};
-use serde_json::Value;
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::Blob;
 
 use super::error::to_js;
 use super::options as opt;
+use super::values;
+use crate::core::chat::ChatEvent;
 use crate::core::error::NemoError;
-use crate::core::gui::GuiAction;
 use crate::core::options::RawOptions;
+use crate::core::render::ExportProgress;
+use crate::core::upload::UploadProgress;
 use crate::web::cancel::Cancel;
-use crate::web::client::{ExportDoneJs, Inner, UploadInput};
+use crate::web::client::{Client, UploadInput};
 use crate::web::host;
 use crate::web::http::Fetcher;
 use crate::web::storage::Storage;
@@ -127,9 +130,18 @@ export interface ExportProgress {
 export interface ExportOptions extends CallOptions { onProgress?: (p: ExportProgress) => void; draft?: object }
 export interface ExportResult { id: string; url: string; blob?: Blob }
 
+export interface HandleOptions extends ChatOptions {
+  /** The progress of an export the text asked for, or the agent suggested. */
+  onProgress?: (p: ExportProgress) => void;
+}
+
 export interface Reply {
   intent: "export" | "credits" | "state" | "upload" | "chat";
+  /** The whole message: for a chat, the agent's text, what changed, then the notes. */
   text: string;
+  /** What the client says beyond the streamed turn: the result of each action it carried
+   *  out (for an intent other than chat, the whole message). */
+  notes: string[];
   url?: string;
 }
 
@@ -165,12 +177,15 @@ extern "C" {
     /// TS: `ExportOptions`.
     #[wasm_bindgen(typescript_type = "ExportOptions")]
     pub type ExportOptions;
+    /// TS: `HandleOptions`.
+    #[wasm_bindgen(typescript_type = "HandleOptions")]
+    pub type HandleOptions;
 }
 
 /// The NemoVideo client.
 #[wasm_bindgen(js_name = NemoClient)]
 pub struct JsNemoClient {
-    inner: Rc<Inner>,
+    inner: Rc<Client>,
 }
 
 fn opts_of<T: JsCast>(o: Option<T>) -> JsValue {
@@ -205,31 +220,6 @@ where
     F: std::future::Future<Output = Result<JsValue, NemoError>> + 'static,
 {
     future_to_promise(async move { f.await.map_err(|e| to_js(&e)) })
-}
-
-fn js_value(v: &Value) -> JsValue {
-    use serde::Serialize;
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
-}
-
-fn export_to_js(d: &ExportDoneJs) -> JsValue {
-    let o = host::object(&[
-        ("id", JsValue::from_str(&d.id)),
-        ("url", JsValue::from_str(&d.url)),
-    ]);
-    if let Some(b) = &d.blob {
-        host::set(&o, "blob", b);
-    }
-    o
-}
-
-fn actions_to_js(actions: &[GuiAction]) -> JsValue {
-    actions
-        .iter()
-        .map(|a| JsValue::from_str(a.as_str()))
-        .collect::<Array>()
-        .into()
 }
 
 fn upload_input(input: &JsValue) -> Result<UploadInput, NemoError> {
@@ -275,7 +265,20 @@ fn upload_input(input: &JsValue) -> Result<UploadInput, NemoError> {
 struct Args {
     o: JsValue,
     cancel: Cancel,
-    callback: Option<js_sys::Function>,
+    callback: Option<Function>,
+}
+
+impl Args {
+    /// The callback, called with each value converted by `convert`; what it throws is
+    /// swallowed (user code never breaks a paid turn).
+    fn notify<'a, T: 'a>(&'a self, convert: fn(&T) -> JsValue) -> impl Fn(&T) + 'a {
+        move |v: &T| host::notify(self.callback.as_ref(), &convert(v))
+    }
+
+    /// Another callback of the same options object (`handle`'s `onProgress`).
+    fn other(&self, name: &str) -> Result<Option<Function>, NemoError> {
+        opt::function(&self.o, name)
+    }
 }
 
 fn args(o: &JsValue, what: &str, callback: &str) -> Result<Args, NemoError> {
@@ -301,7 +304,7 @@ impl JsNemoClient {
             let (raw, fetch, storage) = read_options(&opts_of(options))?;
             let opts = raw.validate()?;
             Ok(JsNemoClient {
-                inner: Inner::new(opts, Fetcher::new(fetch)?, Storage::from_option(&storage)?),
+                inner: Client::new(opts, Fetcher::new(fetch)?, Storage::from_option(&storage)?),
             })
         };
         build().map_err(|e| to_js(&e))
@@ -320,11 +323,9 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "connect options", "onEvent")?;
-            let c = inner.connect(&a.cancel, a.callback.as_ref()).await?;
-            Ok(host::object(&[
-                ("sessionId", JsValue::from_str(&c.session_id)),
-                ("anonymous", JsValue::from_bool(c.anonymous)),
-            ]))
+            let on_event = a.notify(values::chat_event);
+            let c = inner.connect(&a.cancel, Some(&on_event)).await?;
+            Ok(values::connected(&c))
         })
     }
 
@@ -340,17 +341,9 @@ impl JsNemoClient {
         promise(async move {
             let text = text_arg(&text)?;
             let a = args(&o, "chat options", "onEvent")?;
-            let r = inner.chat(&text, a.callback.as_ref(), &a.cancel).await?;
-            Ok(host::object(&[
-                ("text", JsValue::from_str(&r.text)),
-                ("actions", actions_to_js(&r.actions)),
-                (
-                    "changes",
-                    r.changes
-                        .as_deref()
-                        .map_or(JsValue::NULL, JsValue::from_str),
-                ),
-            ]))
+            let on_event = a.notify::<ChatEvent>(values::chat_event);
+            let r = inner.chat(&text, &on_event, &a.cancel).await?;
+            Ok(values::chat_result(&r))
         })
     }
 
@@ -362,11 +355,7 @@ impl JsNemoClient {
         promise(async move {
             let a = args(&o, "options", "onProgress")?;
             let c = inner.credits(&a.cancel).await?;
-            Ok(host::object(&[
-                ("available", JsValue::from_f64(c.available)),
-                ("frozen", JsValue::from_f64(c.frozen)),
-                ("total", JsValue::from_f64(c.total)),
-            ]))
+            Ok(values::credits(&c))
         })
     }
 
@@ -378,12 +367,7 @@ impl JsNemoClient {
         promise(async move {
             let a = args(&o, "options", "onProgress")?;
             let s = inner.state(&a.cancel).await?;
-            Ok(host::object(&[
-                ("draft", s.draft.as_ref().map_or(JsValue::NULL, js_value)),
-                ("summary", JsValue::from_str(&s.summary)),
-                ("ready", JsValue::from_bool(s.ready)),
-                ("raw", js_value(&s.raw)),
-            ]))
+            Ok(values::state(&s))
         })
     }
 
@@ -401,38 +385,11 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "upload options", "onProgress")?;
+            let on_progress = a.notify::<UploadProgress>(values::upload_progress);
             let files = inner
-                .upload(upload_input(&input)?, a.callback.as_ref(), &a.cancel)
+                .upload(upload_input(&input)?, &on_progress, &a.cancel)
                 .await?;
-            let out = Array::new();
-            for u in files {
-                let f = &u.file;
-                let o = host::object(&[
-                    ("filename", JsValue::from_str(&f.filename)),
-                    ("kind", JsValue::from_str(u.kind)),
-                ]);
-                let opt_str = |k: &str, v: &Option<String>| {
-                    if let Some(v) = v {
-                        host::set(&o, k, &JsValue::from_str(v));
-                    }
-                };
-                opt_str("fileType", &f.file_type);
-                opt_str("cdnUrl", &f.cdn_url);
-                opt_str("hash", &f.hash);
-                opt_str("prompt", &u.prompt);
-                for (k, v) in [
-                    ("duration", f.duration),
-                    ("width", f.width),
-                    ("height", f.height),
-                    ("fps", f.fps),
-                ] {
-                    if let Some(v) = v {
-                        host::set(&o, k, &JsValue::from_f64(v));
-                    }
-                }
-                out.push(&o);
-            }
-            Ok(out.into())
+            Ok(values::uploaded(&files))
         })
     }
 
@@ -446,12 +403,13 @@ impl JsNemoClient {
             let draft =
                 match host::get(&a.o, "draft") {
                     v if v.is_undefined() || v.is_null() => None,
-                    v => Some(super::helpers::draft_value(&v).map_err(|_| {
+                    v => Some(super::timeline::draft_value(&v).map_err(|_| {
                         NemoError::refused("BAD_DRAFT", "draft must be a JSON object")
                     })?),
                 };
-            let d = inner.export(draft, a.callback.as_ref(), &a.cancel).await?;
-            Ok(export_to_js(&d))
+            let on_progress = a.notify::<ExportProgress>(values::export_progress);
+            let d = inner.export(draft, &on_progress, &a.cancel).await?;
+            Ok(values::finished_export(&d))
         })
     }
 
@@ -462,8 +420,13 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "options", "onProgress")?;
-            let done = inner.resume_exports(a.callback.as_ref(), &a.cancel).await?;
-            Ok(done.iter().map(export_to_js).collect::<Array>().into())
+            let on_progress = a.notify::<ExportProgress>(values::export_progress);
+            let done = inner.resume_exports(&on_progress, &a.cancel).await?;
+            Ok(done
+                .iter()
+                .map(values::finished_export)
+                .collect::<Array>()
+                .into())
         })
     }
 
@@ -472,22 +435,22 @@ impl JsNemoClient {
     pub fn handle(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-        opts: Option<ChatOptions>,
+        opts: Option<HandleOptions>,
     ) -> Promise {
         let inner = self.inner.clone();
         let o = opts_of(opts);
         promise(async move {
             let text = text_arg(&text)?;
             let a = args(&o, "options", "onEvent")?;
-            let r = inner.handle(&text, a.callback.as_ref(), &a.cancel).await?;
-            let o = host::object(&[
-                ("intent", JsValue::from_str(r.intent.as_str())),
-                ("text", JsValue::from_str(&r.text)),
-            ]);
-            if let Some(u) = r.url {
-                host::set(&o, "url", &JsValue::from_str(&u));
-            }
-            Ok(o)
+            let on_event = a.notify::<ChatEvent>(values::chat_event);
+            let progress = a.other("onProgress")?;
+            let on_progress = |p: &ExportProgress| {
+                host::notify(progress.as_ref(), &values::export_progress(p));
+            };
+            let r = inner
+                .handle(&text, &on_event, &on_progress, &a.cancel)
+                .await?;
+            Ok(values::reply(&r))
         })
     }
 }

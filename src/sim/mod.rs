@@ -9,20 +9,33 @@
 //!
 //! It serves the newest documented forms by default (the `{code, message, data}` envelope,
 //! the ADK stream with `streaming: true`); options select the others (legacy stream events,
-//! each documented form of the render result). It reuses the core's wire rules (`core::api`
-//! ids, `core::draft`), so client and simulator cannot drift.
+//! each documented form of the render result). It dispatches by the core's route table and
+//! reuses its wire rules (`core::api` ids, `core::draft`), so client and simulator cannot
+//! drift.
+//!
+//! Files: this one holds the state, the dispatch, tokens and sessions; `chat.rs`, `upload.rs`
+//! and `render.rs` answer those endpoints; `agent.rs` is the scripted agent, `plan.rs` how a
+//! body is delivered, `options.rs` what the simulator is asked to be, `wire.rs` requests,
+//! responses and the log.
 //!
 //! Does not own: delivering bytes with real timers (the JS adapter, `js/sim.rs`).
 
 pub mod agent;
+mod chat;
+mod options;
 pub mod plan;
+mod render;
+mod upload;
+mod wire;
 
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::core::api::is_valid_id;
-use plan::{Step, Timing};
+use crate::core::api::{Lookup, RouteId, is_valid_id, lookup};
+pub use options::{Faults, RenderForm, SimOptions};
+pub use wire::{LogEntry, SimBody, SimRequest, SimResponse, TINY_MP4};
+use wire::{api_error, envelope, header, json_response, take};
 
 /// A tiny deterministic generator (xorshift64*): same seed, same run.
 #[derive(Clone, Debug)]
@@ -46,166 +59,6 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next_u64() % n }
     }
-}
-
-/// Faults to inject: each counter fires that many times, then stops.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Faults {
-    /// Chat streams that drop: after the tool ran (the edit is applied), or after the first
-    /// message when the turn has no edit.
-    pub drop_stream: u32,
-    /// Chat streams that send only heartbeats and never end.
-    pub heartbeats_only: u32,
-    /// Chat streams that send nothing and never end.
-    pub silence_only: u32,
-    /// Chat streams that fail: `errorCode: SAFETY` and then the `{"error"}` line, HTTP 200.
-    pub error_payload: u32,
-    /// After this many authenticated calls, the current token expires (1001).
-    pub expire_token_after: Option<u32>,
-    /// Calls naming the session that answer "session not found" (1002; ADK's 404 on chat).
-    pub session_not_found: u32,
-    /// Anonymous-token calls answered 400 (missing X-Client-Id) even with the header.
-    pub missing_client_id: u32,
-    /// Calls answered 429.
-    pub rate_limit: u32,
-    /// The `Retry-After` seconds sent with 429 (`None`: no header).
-    pub retry_after_s: Option<u64>,
-    /// Chats answered 2001 (out of credits).
-    pub out_of_credits: u32,
-    /// Exports answered 402 (free plan).
-    pub export_plan: u32,
-    /// Renders that fail.
-    pub render_failure: u32,
-    /// Status polls answered 500.
-    pub poll_errors: u32,
-    /// Export submits answered 500.
-    pub submit_errors: u32,
-}
-
-/// Which documented form the render status takes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum RenderForm {
-    /// `{code, data: {status, output: {url}}}` (newest).
-    #[default]
-    OutputDotUrl,
-    /// `{code, data: {status, outputUrl}}`.
-    OutputUrl,
-    /// `{success, data: {status}, outputUrl}`: the URL at the top level.
-    SuccessTopLevel,
-    /// A bare `{status, outputUrl}`.
-    Bare,
-    /// Completed with no URL: the client falls back to the download endpoint.
-    NoUrl,
-}
-
-/// Simulator options.
-#[derive(Clone, Debug)]
-pub struct SimOptions {
-    /// Seed of the generator.
-    pub seed: u64,
-    /// Timing of streams.
-    pub timing: Timing,
-    /// Every Nth edit is silent (3: about a third, as API.md's "about 30%"); 0: never.
-    pub silent_every: u32,
-    /// Polls before a render completes.
-    pub render_polls: u32,
-    /// The finished video's URL (`{origin}` is replaced by the request's origin).
-    pub video_url: String,
-    /// Starting credits of a new user.
-    pub credits: f64,
-    /// Credits a chat costs.
-    pub chat_cost: f64,
-    /// Serve the legacy `{type}` stream form.
-    pub legacy: bool,
-    /// The render status form.
-    pub render_form: RenderForm,
-    /// Tokens accepted as configured ones (`NEMO_TOKEN`), for a registered user.
-    pub known_tokens: Vec<String>,
-    /// Faults.
-    pub faults: Faults,
-}
-
-impl Default for SimOptions {
-    fn default() -> Self {
-        SimOptions {
-            seed: 42,
-            timing: Timing {
-                chunk_delay_ms: 15,
-                work_ms: 1200,
-                heartbeat_ms: Some(400),
-            },
-            silent_every: 3,
-            render_polls: 3,
-            video_url: "{origin}/sim/video.mp4".to_owned(),
-            credits: 100.0,
-            chat_cost: 2.0,
-            legacy: false,
-            render_form: RenderForm::default(),
-            known_tokens: Vec::new(),
-            faults: Faults::default(),
-        }
-    }
-}
-
-/// A request as the simulator sees it.
-#[derive(Clone, Debug, Default)]
-pub struct SimRequest {
-    /// Method, upper case.
-    pub method: String,
-    /// The URL's origin (`http://host:port`, or empty).
-    pub origin: String,
-    /// The path, without query.
-    pub path: String,
-    /// Headers, names lower-case.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: SimBody,
-}
-
-/// A request body.
-#[derive(Clone, Debug, Default)]
-pub enum SimBody {
-    /// None.
-    #[default]
-    None,
-    /// Text (JSON).
-    Text(String),
-    /// Multipart files: name, size, type.
-    Files(Vec<(String, u64, String)>),
-}
-
-/// A response.
-#[derive(Clone, Debug)]
-pub struct SimResponse {
-    /// Status.
-    pub status: u16,
-    /// Headers.
-    pub headers: Vec<(String, String)>,
-    /// A plan of the body (a whole body is one `Bytes` step).
-    pub body: Vec<Step>,
-}
-
-/// What the log records of one request (no token, ever).
-#[derive(Clone, Debug, PartialEq)]
-pub struct LogEntry {
-    /// Method.
-    pub method: String,
-    /// Path.
-    pub path: String,
-    /// Status answered.
-    pub status: u16,
-    /// `none`, `valid`, `expired` or `unknown`.
-    pub auth: &'static str,
-    /// `X-Client-Id` sent.
-    pub client_id: Option<String>,
-    /// All three attribution headers sent.
-    pub attribution: bool,
-    /// The chat message, for chat posts.
-    pub message: Option<String>,
-    /// What was wrong with the request.
-    pub problems: Vec<String>,
-    /// The client hung up before the response body ended.
-    pub aborted: bool,
 }
 
 struct Session {
@@ -239,44 +92,6 @@ pub struct Simulator {
     authed_calls: u32,
     log: Vec<LogEntry>,
 }
-
-fn header<'a>(req: &'a SimRequest, name: &str) -> Option<&'a str> {
-    req.headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-fn take(counter: &mut u32) -> bool {
-    if *counter > 0 {
-        *counter -= 1;
-        true
-    } else {
-        false
-    }
-}
-
-fn json_response(status: u16, body: Value) -> SimResponse {
-    SimResponse {
-        status,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: vec![Step::Bytes(body.to_string().into_bytes())],
-    }
-}
-
-fn envelope(data: Value) -> SimResponse {
-    json_response(200, json!({"code": 0, "message": "success", "data": data}))
-}
-
-fn api_error(status: u16, code: i64, message: &str) -> SimResponse {
-    json_response(
-        status,
-        json!({"code": code, "message": message, "data": null}),
-    )
-}
-
-/// A minimal MP4 header (an `ftyp` box), served by the fallback download.
-pub const TINY_MP4: &[u8] = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom";
 
 impl Simulator {
     /// A simulator with these options.
@@ -369,14 +184,8 @@ impl Simulator {
     }
 
     fn route(&mut self, req: &SimRequest, entry: &mut LogEntry) -> SimResponse {
-        let segs: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
-        let m = req.method.as_str();
-        if m == "GET" && req.path == "/sim/video.mp4" {
-            return SimResponse {
-                status: 200,
-                headers: vec![("content-type".into(), "video/mp4".into())],
-                body: vec![Step::Bytes(TINY_MP4.to_vec())],
-            };
+        if req.method == "GET" && req.path == "/sim/video.mp4" {
+            return wire::mp4();
         }
         if take(&mut self.opts.faults.rate_limit) {
             let mut r = api_error(429, 429, "rate limited");
@@ -385,57 +194,42 @@ impl Simulator {
             }
             return r;
         }
-        if m == "POST" && req.path == "/api/auth/anonymous-token" {
-            return self.anonymous_token(req, entry);
-        }
-        let user = match self.authenticate(req, entry) {
-            Ok(u) => u,
-            Err(r) => return r,
+        // Dispatched by the route table the client and the proxy use too.
+        let (route, ids) = match lookup(&req.method, &req.path) {
+            Lookup::Found(route, ids) => (route, ids),
+            Lookup::WrongMethod(_) | Lookup::NotFound => {
+                entry.problems.push("unknown endpoint".into());
+                return json_response(404, json!({"detail": "Not Found"}));
+            }
         };
-        match (m, segs.as_slice()) {
-            ("POST", ["api", "tasks", "me", "with-session", "nemo_agent"]) => {
-                self.create_session(req, &user, entry)
+        let id = ids.first().copied().unwrap_or_default();
+        let user = if route.authorized {
+            match self.authenticate(req, entry) {
+                Ok(u) => u,
+                Err(r) => return r,
             }
-            ("POST", ["run_sse"]) => self.chat(req, &user, entry),
-            ("POST", ["api", "upload-video", "nemo_agent", "me", sid]) => {
-                self.upload(req, &user, sid, entry)
-            }
-            ("GET", ["api", "credits", "balance", "simple"]) => {
+        } else {
+            String::new()
+        };
+        match route.id {
+            RouteId::AnonymousToken => self.anonymous_token(req, entry),
+            RouteId::CreateSession => self.create_session(req, &user, entry),
+            RouteId::Chat => self.chat(req, &user, entry),
+            RouteId::Upload => self.upload(req, &user, id, entry),
+            RouteId::Credits => {
                 let c = self.users.get(&user).map_or(0.0, |u| u.credits);
                 envelope(json!({"available": c, "frozen": 0, "total": c}))
             }
-            ("GET", ["api", "state", "nemo_agent", "me", sid, "latest"]) => {
-                match self.session(sid, &user) {
-                    Ok(s) => envelope(
-                        json!({"state": {"draft": s.draft, "video_infos": [], "canvas_config": {"width": 1920, "height": 1080}, "generated_media": []}}),
-                    ),
-                    Err(r) => r,
-                }
-            }
-            ("POST", ["api", "render", "proxy", "lambda"]) => self.submit_render(req, &user, entry),
-            ("GET", ["api", "render", "proxy", "lambda", id]) => self.poll_render(req, id),
-            ("POST", ["api", "render", "proxy", "lambda", id, "cancel"]) => {
-                match self.renders.get_mut(*id) {
-                    Some(r) => {
-                        r.cancelled = true;
-                        envelope(json!({"id": id, "status": "cancelled"}))
-                    }
-                    None => api_error(404, 404, "render not found"),
-                }
-            }
-            ("GET", ["api", "render", "proxy", id, "download"]) => match self.renders.get(*id) {
-                Some(r) if r.polls >= self.opts.render_polls && !r.fail => SimResponse {
-                    status: 200,
-                    headers: vec![("content-type".into(), "video/mp4".into())],
-                    body: vec![Step::Bytes(TINY_MP4.to_vec())],
-                },
-                Some(_) => api_error(409, 409, "render not finished"),
-                None => api_error(404, 404, "render not found"),
+            RouteId::State => match self.session(id, &user) {
+                Ok(s) => envelope(
+                    json!({"state": {"draft": s.draft, "video_infos": [], "canvas_config": {"width": 1920, "height": 1080}, "generated_media": []}}),
+                ),
+                Err(r) => r,
             },
-            _ => {
-                entry.problems.push("unknown endpoint".into());
-                json_response(404, json!({"detail": "Not Found"}))
-            }
+            RouteId::Export => self.submit_render(req, &user, entry),
+            RouteId::ExportStatus => self.poll_render(req, id),
+            RouteId::CancelExport => self.cancel_render(id),
+            RouteId::Download => self.download(id),
         }
     }
 
@@ -538,10 +332,7 @@ impl Simulator {
         user: &str,
         entry: &mut LogEntry,
     ) -> SimResponse {
-        let body = match &req.body {
-            SimBody::Text(t) => serde_json::from_str::<Value>(t).ok(),
-            _ => None,
-        };
+        let body = req.json();
         if header(req, "content-type") != Some("application/json") {
             entry
                 .problems
@@ -567,312 +358,6 @@ impl Simulator {
             },
         );
         envelope(json!({"session_id": id, "task_id": format!("task_{id}"), "user_id": user}))
-    }
-
-    fn chat(&mut self, req: &SimRequest, user: &str, entry: &mut LogEntry) -> SimResponse {
-        let body = match &req.body {
-            SimBody::Text(t) => serde_json::from_str::<Value>(t).ok(),
-            _ => None,
-        };
-        let Some(body) = body else {
-            entry.problems.push("chat body is not JSON".into());
-            return json_response(
-                422,
-                json!({"detail": [{"loc": ["body"], "msg": "JSON required"}]}),
-            );
-        };
-        let text = body["new_message"]["parts"][0]["text"]
-            .as_str()
-            .map(str::to_owned);
-        entry.message = text.clone();
-        if header(req, "accept") != Some("text/event-stream") {
-            entry
-                .problems
-                .push("chat without Accept: text/event-stream".into());
-        }
-        if body["streaming"] != json!(true) {
-            entry.problems.push("chat without streaming: true".into());
-        }
-        if body["app_name"] != "nemo_agent" || body["user_id"] != "me" {
-            entry
-                .problems
-                .push("chat body without app_name/user_id".into());
-        }
-        let (Some(text), Some(sid)) = (text, body["session_id"].as_str().map(str::to_owned)) else {
-            entry
-                .problems
-                .push("chat body without session_id or message text".into());
-            return json_response(
-                422,
-                json!({"detail": [{"loc": ["body", "new_message"], "msg": "field required"}]}),
-            );
-        };
-        if take(&mut self.opts.faults.session_not_found) {
-            self.sessions.remove(&sid);
-        }
-        if self.sessions.get(&sid).is_none_or(|s| s.user != user) {
-            return json_response(404, json!({"detail": format!("Session not found: {sid}")}));
-        }
-        if take(&mut self.opts.faults.out_of_credits)
-            || self
-                .users
-                .get(user)
-                .is_some_and(|u| u.credits < self.opts.chat_cost)
-        {
-            return api_error(200, 2001, "insufficient credits");
-        }
-        if let Some(u) = self.users.get_mut(user) {
-            u.credits -= self.opts.chat_cost;
-        }
-        self.turns += 1;
-        let n = self.turns;
-        let t = self.opts.timing;
-        let mut steps = Vec::new();
-        let stream_headers = vec![(
-            "content-type".to_owned(),
-            "text/event-stream; charset=utf-8".to_owned(),
-        )];
-        if take(&mut self.opts.faults.heartbeats_only) {
-            let every = t.heartbeat_ms.unwrap_or(400).max(1);
-            steps.push(Step::Forever {
-                bytes: Some(plan::heartbeat(0)),
-                every_ms: every,
-            });
-            return SimResponse {
-                status: 200,
-                headers: stream_headers,
-                body: steps,
-            };
-        }
-        if take(&mut self.opts.faults.silence_only) {
-            steps.push(Step::Forever {
-                bytes: None,
-                every_ms: 1000,
-            });
-            return SimResponse {
-                status: 200,
-                headers: stream_headers,
-                body: steps,
-            };
-        }
-        if take(&mut self.opts.faults.error_payload) {
-            let a = json!({"invocationId": format!("e-{n}"), "author": "nemo_agent", "id": format!("ev-{n}-e"), "errorCode": "SAFETY", "errorMessage": "The response was blocked for safety reasons."});
-            let mut bytes = plan::frame(&a.to_string());
-            bytes.extend(plan::frame(r#"{"error": "The response was blocked for safety reasons.", "error_details": {"type": "SAFETY"}}"#));
-            plan::chunked(&bytes, t, &mut self.rng, &mut steps);
-            return SimResponse {
-                status: 200,
-                headers: stream_headers,
-                body: steps,
-            };
-        }
-        let session = self.sessions.get_mut(&sid).expect("checked above");
-        let edit = agent::edit_for(&text, &session.draft);
-        let applied = edit.as_ref().map(|e| agent::apply(e, &mut session.draft));
-        let draft = session.draft.clone();
-        let silent = if applied.is_some() {
-            self.edits += 1;
-            let every = self.opts.silent_every;
-            (every > 0 && self.edits.is_multiple_of(every)).then(|| {
-                match (self.edits / every.max(1)) % 3 {
-                    1 => agent::SilentEnding::EmptyPartial,
-                    2 => agent::SilentEnding::NoContent,
-                    _ => agent::SilentEnding::FunctionResponse,
-                }
-            })
-        } else {
-            None
-        };
-        let with_delta = self.rng.below(2) == 0;
-        let reply = agent::reply(
-            n,
-            &text,
-            applied
-                .as_ref()
-                .map(|(tool, said)| (*tool, said.as_str(), &draft)),
-            silent,
-            with_delta && silent.is_none(),
-            self.opts.legacy,
-        );
-        let drop = take(&mut self.opts.faults.drop_stream);
-        let edited = applied.is_some();
-        for (i, (works, payload)) in reply.payloads.into_iter().enumerate() {
-            if works {
-                plan::work(t, &mut steps);
-            }
-            plan::chunked(&plan::frame(&payload), t, &mut self.rng, &mut steps);
-            if drop && ((edited && works) || (!edited && i == 0)) {
-                steps.push(Step::Fail);
-                break;
-            }
-        }
-        SimResponse {
-            status: 200,
-            headers: stream_headers,
-            body: steps,
-        }
-    }
-
-    fn upload(
-        &mut self,
-        req: &SimRequest,
-        user: &str,
-        sid: &str,
-        entry: &mut LogEntry,
-    ) -> SimResponse {
-        if let Err(r) = self.session(sid, user) {
-            return r;
-        }
-        let files: Vec<(String, u64)> = match &req.body {
-            SimBody::Files(f) => f.iter().map(|(n, s, _)| (n.clone(), *s)).collect(),
-            SimBody::Text(t) => match serde_json::from_str::<Value>(t) {
-                Ok(v) if v["source_type"] == "url" => v["urls"]
-                    .as_array()
-                    .map(|u| {
-                        u.iter()
-                            .filter_map(Value::as_str)
-                            .map(|u| (u.rsplit('/').next().unwrap_or(u).to_owned(), 0))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                _ => Vec::new(),
-            },
-            SimBody::None => Vec::new(),
-        };
-        if files.is_empty() {
-            entry.problems.push("upload without files".into());
-            return api_error(200, 4001, "no files");
-        }
-        let mut out = Vec::new();
-        for (name, size) in files {
-            if crate::core::upload::extension(&name)
-                .is_some_and(|e| !crate::core::upload::ACCEPTED_EXTENSIONS.contains(&e.as_str()))
-            {
-                return api_error(200, 4001, "unsupported file type");
-            }
-            if size > crate::core::upload::MAX_UPLOAD_BYTES {
-                return api_error(200, 4002, "file too large");
-            }
-            let hash = format!("{:016x}", self.rng.next_u64());
-            out.push(json!({"filename": name, "file_type": "video", "cdn_url": format!("https://cdn.sim.invalid/{hash}/{name}"), "duration": 10.0, "width": 1920, "height": 1080, "fps": 30, "hash": hash}));
-        }
-        envelope(json!({"files": out}))
-    }
-
-    fn submit_render(&mut self, req: &SimRequest, user: &str, entry: &mut LogEntry) -> SimResponse {
-        if !entry.attribution {
-            return json_response(402, json!({"detail": "attribution headers missing"}));
-        }
-        if take(&mut self.opts.faults.export_plan) {
-            return json_response(
-                402,
-                json!({"code": 402, "message": "free plan cannot export", "data": null}),
-            );
-        }
-        if take(&mut self.opts.faults.submit_errors) {
-            return json_response(
-                500,
-                json!({"success": false, "error": "render queue unavailable"}),
-            );
-        }
-        let body = match &req.body {
-            SimBody::Text(t) => serde_json::from_str::<Value>(t).ok(),
-            _ => None,
-        };
-        let Some(body) = body else {
-            entry.problems.push("export body is not JSON".into());
-            return json_response(422, json!({"detail": "JSON required"}));
-        };
-        let id = body["id"].as_str().unwrap_or("").to_owned();
-        if !id.starts_with("render_")
-            || !is_valid_id(&id)
-            || id["render_".len()..].parse::<u64>().is_err()
-        {
-            entry.problems.push("render id is not render_<ms>".into());
-        }
-        if body["output"] != json!({"format": "mp4", "quality": "high"}) {
-            entry.problems.push("export output is not mp4/high".into());
-        }
-        let sid = body["sessionId"].as_str().unwrap_or("").to_owned();
-        let draft = match self.session(&sid, user) {
-            Ok(s) => s.draft.clone(),
-            Err(r) => return r,
-        };
-        if body["draft"] != draft {
-            entry
-                .problems
-                .push("export draft differs from the session's".into());
-        }
-        if self.renders.contains_key(&id) {
-            entry.problems.push("render id reused".into());
-            return json_response(
-                409,
-                json!({"success": false, "error": "duplicate render id"}),
-            );
-        }
-        let fail = take(&mut self.opts.faults.render_failure);
-        self.renders.insert(
-            id.clone(),
-            Render {
-                polls: 0,
-                fail,
-                cancelled: false,
-            },
-        );
-        envelope(json!({"id": id, "status": "pending", "progress": 0}))
-    }
-
-    fn poll_render(&mut self, req: &SimRequest, id: &str) -> SimResponse {
-        if take(&mut self.opts.faults.poll_errors) {
-            return json_response(
-                503,
-                json!({"success": false, "error": "render service busy"}),
-            );
-        }
-        let steps = self.opts.render_polls.max(1);
-        let Some(r) = self.renders.get_mut(id) else {
-            return json_response(
-                404,
-                json!({"success": false, "error": {"code": 404, "message": "render not found"}}),
-            );
-        };
-        r.polls += 1;
-        let (status, progress) = if r.cancelled {
-            ("cancelled", 0)
-        } else if r.fail && r.polls >= steps {
-            ("failed", 50)
-        } else if r.polls >= steps {
-            ("completed", 100)
-        } else if r.polls == 1 {
-            ("pending", 0)
-        } else {
-            ("processing", (100 * r.polls / steps) as i64)
-        };
-        let url = self.opts.video_url.replace("{origin}", &req.origin);
-        let done = status == "completed";
-        let data = json!({"id": id, "status": status, "progress": progress});
-        let with = |mut d: Value, k: &str| {
-            if done {
-                d[k] = json!(url);
-            }
-            d
-        };
-        match self.opts.render_form {
-            RenderForm::OutputDotUrl => {
-                let mut d = data;
-                if done {
-                    d["output"] = json!({"url": url, "format": "mp4"});
-                }
-                envelope(d)
-            }
-            RenderForm::OutputUrl => envelope(with(data, "outputUrl")),
-            RenderForm::SuccessTopLevel => json_response(
-                200,
-                with(json!({"success": true, "data": data}), "outputUrl"),
-            ),
-            RenderForm::Bare => json_response(200, with(data, "outputUrl")),
-            RenderForm::NoUrl => envelope(data),
-        }
     }
 }
 

@@ -6,6 +6,7 @@ use crate::core::error::Caller;
 use crate::core::error::ErrorKind;
 use crate::core::render::{RenderStatus, parse_status};
 use crate::core::stream::{StreamEvent, TurnReader};
+use crate::sim::plan::{Step, Timing};
 
 fn req(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> SimRequest {
     let mut headers = vec![

@@ -66,11 +66,6 @@ impl Cancel {
         }
     }
 
-    /// The caller's signal.
-    pub fn signal(&self) -> Option<&AbortSignal> {
-        self.signal.as_ref()
-    }
-
     /// Whether the caller aborted.
     pub fn is_aborted(&self) -> bool {
         self.signal.as_ref().is_some_and(AbortSignal::aborted)

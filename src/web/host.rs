@@ -28,16 +28,6 @@ pub fn global_fn(name: &str) -> Option<Function> {
     get(&global(), name).dyn_into::<Function>().ok()
 }
 
-/// `setTimeout(f, ms)`; returns the handle for [`clear_timeout`].
-pub fn set_timeout(f: &JsValue, ms: u64) -> JsValue {
-    match global_fn("setTimeout") {
-        Some(st) => st
-            .call2(&JsValue::UNDEFINED, f, &JsValue::from_f64(ms as f64))
-            .unwrap_or(JsValue::UNDEFINED),
-        None => JsValue::UNDEFINED,
-    }
-}
-
 /// `setTimeout(f, ms, arg)`: `f` is called with `arg`.
 pub fn set_timeout_with(f: &JsValue, ms: u64, arg: &JsValue) -> JsValue {
     match global_fn("setTimeout") {

@@ -16,7 +16,7 @@ use crate::core::error::NemoError;
 
 /// Calls the configured `fetch` (or the global one, unbound).
 #[derive(Clone)]
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     custom: Option<Function>,
 }
 
@@ -32,9 +32,10 @@ fn error_text(e: &JsValue) -> String {
     }
 }
 
-/// A request under way: aborts itself when dropped (the response is no longer wanted).
-pub struct InFlight {
-    controller: AbortController,
+/// A request under way: aborts itself when dropped (the response is no longer wanted),
+/// unless its response is handed on whole ([`InFlight::into_response`]).
+pub(crate) struct InFlight {
+    controller: Option<AbortController>,
     /// The response.
     pub response: Response,
 }
@@ -42,14 +43,36 @@ pub struct InFlight {
 impl InFlight {
     /// Aborts the request and its body.
     pub fn abort(&self) {
-        self.controller.abort();
+        if let Some(c) = &self.controller {
+            c.abort();
+        }
+    }
+
+    /// The response, to be passed on with its body still streaming: dropping it no longer
+    /// aborts the request (the edge handler's pass-through).
+    #[cfg(feature = "worker")]
+    pub fn into_response(mut self) -> Response {
+        self.controller = None;
+        Clone::clone(&self.response)
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.controller.abort();
+        self.abort();
     }
+}
+
+/// One request as `fetch` takes it.
+pub(crate) struct Outgoing<'a> {
+    /// Method.
+    pub method: &'a str,
+    /// URL (or same-origin path).
+    pub url: &'a str,
+    /// Headers.
+    pub headers: Vec<(&'a str, &'a str)>,
+    /// Body: a string, `FormData` or a `ReadableStream`.
+    pub body: Option<JsValue>,
 }
 
 impl Fetcher {
@@ -77,25 +100,42 @@ impl Fetcher {
         cancel: &Cancel,
         ms: Option<u64>,
     ) -> Result<InFlight, NemoError> {
+        let body = match (&req.body, body) {
+            (Body::Json(text), _) => Some(JsValue::from_str(text)),
+            (Body::Multipart, Some(form)) => Some(form.clone()),
+            _ => None,
+        };
+        let out = Outgoing {
+            method: req.method.as_str(),
+            url: &req.url,
+            headers: req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+            body,
+        };
+        self.fetch(&out, cancel, ms).await
+    }
+
+    /// Calls `fetch` once: the one path every request of the module takes (the client's and
+    /// the worker's). `ms` bounds the wait for the response headers.
+    pub async fn fetch(
+        &self,
+        out: &Outgoing<'_>,
+        cancel: &Cancel,
+        ms: Option<u64>,
+    ) -> Result<InFlight, NemoError> {
         cancel.check()?;
         let controller = AbortController::new()
             .map_err(|_| NemoError::refused("NO_ABORT", "AbortController is missing"))?;
         let headers = js_sys::Object::new();
-        for (k, v) in &req.headers {
+        for (k, v) in &out.headers {
             host::set(&headers, k, &JsValue::from_str(v));
         }
-        let body_value = match (&req.body, body) {
-            (Body::Json(text), _) => JsValue::from_str(text),
-            (Body::Multipart, Some(form)) => form.clone(),
-            _ => JsValue::UNDEFINED,
-        };
         let init = host::object(&[
-            ("method", JsValue::from_str(req.method.as_str())),
+            ("method", JsValue::from_str(out.method)),
             ("headers", headers.into()),
             ("signal", controller.signal().into()),
         ]);
-        if !body_value.is_undefined() {
-            host::set(&init, "body", &body_value);
+        if let Some(body) = &out.body {
+            host::set(&init, "body", body);
         }
         let fetch = self
             .function()
@@ -103,7 +143,7 @@ impl Fetcher {
         // Unbound call: `this` is undefined, as for a bare `fetch()` (a `fetch` bound to the
         // wrong object throws "Illegal invocation" in browsers and workerd).
         let promise: Promise =
-            match fetch.call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init) {
+            match fetch.call2(&JsValue::UNDEFINED, &JsValue::from_str(out.url), &init) {
                 Ok(p) => Promise::resolve(&p),
                 Err(e) => {
                     return Err(NemoError::network(format!(
@@ -115,7 +155,7 @@ impl Fetcher {
         match cancel.race(&promise, ms).await {
             Raced::Value(v) => match v.dyn_into::<Response>() {
                 Ok(response) => Ok(InFlight {
-                    controller,
+                    controller: Some(controller),
                     response,
                 }),
                 Err(_) => Err(NemoError::protocol(
@@ -189,13 +229,13 @@ pub async fn blob(
 }
 
 /// One step of reading a stream.
-pub enum Read {
+pub(crate) enum Read {
     /// Bytes arrived.
     Chunk(Vec<u8>),
     /// The body ended.
     End,
     /// The body failed (connection dropped).
-    Failed(String),
+    Failed,
     /// The timer ran out first; the read is still pending and is reused next time.
     TimedOut,
     /// The caller aborted.
@@ -203,7 +243,7 @@ pub enum Read {
 }
 
 /// Reads a streaming body chunk by chunk.
-pub struct BodyReader {
+pub(crate) struct BodyReader {
     reader: Option<ReadableStreamDefaultReader>,
     pending: Option<Promise>,
 }
@@ -234,7 +274,7 @@ impl BodyReader {
                 Read::TimedOut
             }
             Raced::Aborted => Read::Aborted,
-            Raced::Rejected(e) => Read::Failed(error_text(&e)),
+            Raced::Rejected(_) => Read::Failed,
             Raced::Value(v) => {
                 if host::get(&v, "done").as_bool() == Some(true) {
                     return Read::End;
@@ -244,9 +284,8 @@ impl BodyReader {
                     Ok(bytes) => Read::Chunk(bytes.to_vec()),
                     Err(other) => match other.as_string() {
                         Some(s) => Read::Chunk(s.into_bytes()),
-                        None => {
-                            Read::Failed("the stream gave a chunk that is not bytes".to_owned())
-                        }
+                        // A chunk that is not bytes: the stream is broken.
+                        None => Read::Failed,
                     },
                 }
             }
@@ -264,7 +303,7 @@ impl BodyReader {
 }
 
 /// A response read whole, from XHR.
-pub struct XhrResponse {
+pub(crate) struct XhrResponse {
     /// Status.
     pub status: u16,
     /// Body text.

@@ -8,60 +8,27 @@
 
 use std::rc::Rc;
 
-use js_sys::Function;
-use wasm_bindgen::JsValue;
-
-use super::{Call, Expect, Got, Inner};
+use super::{Call, Client, OnEvent};
 use crate::core::api::{ApiConfig, Auth, Endpoint};
-use crate::core::chat::{ChatEvent, ChatResult, ChatTurn, Step};
+use crate::core::chat::{ChatResult, ChatTurn, Step};
 use crate::core::error::NemoError;
 use crate::web::cancel::Cancel;
 use crate::web::host;
 use crate::web::http::{BodyReader, Read};
 
-/// A chat event as JS sees it (DESIGN.md's `ChatEvent`).
-pub fn event_to_js(e: &ChatEvent) -> JsValue {
-    let s = |v: &str| JsValue::from_str(v);
-    match e {
-        ChatEvent::Text { text, partial } => host::object(&[
-            ("type", s("text")),
-            ("text", s(text)),
-            ("partial", JsValue::from_bool(*partial)),
-        ]),
-        ChatEvent::StillWorking { elapsed_ms } => host::object(&[
-            ("type", s("still_working")),
-            ("text", s("⏳ Still working...")),
-            ("elapsedMs", JsValue::from_f64(*elapsed_ms as f64)),
-        ]),
-        ChatEvent::ToolCall { name } => {
-            host::object(&[("type", s("tool_call")), ("name", s(name))])
-        }
-        ChatEvent::ToolResult { name } => {
-            host::object(&[("type", s("tool_result")), ("name", s(name))])
-        }
-        ChatEvent::Changes { summary } => {
-            host::object(&[("type", s("changes")), ("summary", s(summary))])
-        }
-        ChatEvent::Action { action } => {
-            host::object(&[("type", s("action")), ("action", s(action.as_str()))])
-        }
-        ChatEvent::Done => host::object(&[("type", s("done"))]),
-    }
-}
-
-impl Inner {
+impl Client {
     /// One chat turn.
     pub async fn chat(
         self: &Rc<Self>,
         text: &str,
-        on_event: Option<&Function>,
+        on_event: OnEvent<'_>,
         cancel: &Cancel,
     ) -> Result<ChatResult, NemoError> {
         if text.trim().is_empty() {
             return Err(NemoError::refused("EMPTY_MESSAGE", "the message is empty")
                 .with_user_message("Type a message first."));
         }
-        self.connect(cancel, on_event).await?;
+        self.connect(cancel, Some(on_event)).await?;
         let before = self.known_draft(cancel).await;
         let build = |api: &ApiConfig, auth: Auth<'_>, sid: Option<&str>| {
             api.request(
@@ -75,23 +42,20 @@ impl Inner {
         // Until the headers come, only the turn's own bound applies: hanging up earlier would
         // abort the work on the server (requestTimeoutMs is for REST calls).
         let call = Call {
-            expect: Expect::Stream,
             ms: Some(
                 self.opts
                     .heartbeat_only_timeout_ms
                     .min(self.opts.chat_timeout_ms),
             ),
-            ..Call::json(self, &build)
+            ..Call::new(self, &build)
         };
-        let Got::Stream(inflight) = self.call(call, cancel).await? else {
-            unreachable!("stream call")
-        };
+        let inflight = self.call_stream(call, cancel).await?;
         let caller = self.creds.borrow().caller();
         let mut turn = ChatTurn::new(self.opts.chat_config(), caller, before, host::now_ms());
         let mut reader = BodyReader::new(&inflight.response);
         let result = loop {
             while let Some(e) = turn.poll_event() {
-                host::notify(on_event, &event_to_js(&e));
+                on_event(&e);
             }
             let wait = || {
                 turn.poll_timeout()
@@ -101,7 +65,7 @@ impl Inner {
                 Step::Read => match reader.read(cancel, wait()).await {
                     Read::Chunk(bytes) => turn.on_bytes(&bytes, host::now_ms()),
                     Read::End => turn.on_end(host::now_ms()),
-                    Read::Failed(_) => turn.on_dropped(host::now_ms()),
+                    Read::Failed => turn.on_dropped(host::now_ms()),
                     Read::TimedOut => turn.on_tick(host::now_ms()),
                     Read::Aborted => turn.abort(),
                 },
@@ -109,7 +73,7 @@ impl Inner {
                     reader.cancel();
                     let state = self.state(cancel).await.map(|s| s.draft);
                     match state {
-                        Err(e) if e.kind.as_str() == "aborted" => turn.abort(),
+                        Err(e) if e.is_aborted() => turn.abort(),
                         other => turn.on_state(other, host::now_ms()),
                     }
                 }
@@ -121,7 +85,7 @@ impl Inner {
             }
         };
         while let Some(e) = turn.poll_event() {
-            host::notify(on_event, &event_to_js(&e));
+            on_event(&e);
         }
         // Over: stop reading; dropping the request aborts it if the body is still open.
         reader.cancel();

@@ -2,20 +2,23 @@
 
 use std::rc::Rc;
 
-use js_sys::Function;
 use serde_json::Value;
-use wasm_bindgen::JsValue;
 
-use super::{Call, Expect, Got, Inner};
+use super::{Call, Client};
 use crate::core::api::{ApiConfig, Auth, Endpoint};
 use crate::core::draft;
-use crate::core::error::{ErrorKind, NemoError};
-use crate::core::render::{ExportOutcome, PendingRender, RenderJob, RenderOutput, Step};
+use crate::core::error::NemoError;
+use crate::core::render::{
+    ExportOutcome, ExportProgress, PendingRender, RenderJob, RenderOutput, Step,
+};
 use crate::web::cancel::Cancel;
 use crate::web::host;
 
+/// Where an export's progress goes.
+pub(crate) type OnProgress<'a> = &'a dyn Fn(&ExportProgress);
+
 /// A finished export.
-pub struct ExportDoneJs {
+pub(crate) struct FinishedExport {
     /// The render id.
     pub id: String,
     /// Where the MP4 is (a `blob:` URL after a fallback download).
@@ -24,25 +27,14 @@ pub struct ExportDoneJs {
     pub blob: Option<web_sys::Blob>,
 }
 
-fn progress_to_js(id: &str, status: &str, percent: Option<f64>) -> JsValue {
-    let o = host::object(&[
-        ("id", JsValue::from_str(id)),
-        ("status", JsValue::from_str(status)),
-    ]);
-    if let Some(p) = percent {
-        host::set(&o, "percent", &JsValue::from_f64(p));
-    }
-    o
-}
-
-impl Inner {
+impl Client {
     /// Exports the session's draft (or `draft`), polling until the MP4 is ready.
     pub async fn export(
         self: &Rc<Self>,
         draft: Option<Value>,
-        on_progress: Option<&Function>,
+        on_progress: OnProgress<'_>,
         cancel: &Cancel,
-    ) -> Result<ExportDoneJs, NemoError> {
+    ) -> Result<FinishedExport, NemoError> {
         self.connect(cancel, None).await?;
         let draft = match draft {
             Some(d) => Some(d),
@@ -65,32 +57,36 @@ impl Inner {
     /// Finishes the render jobs a closed tab or a crashed worker left behind.
     pub async fn resume_exports(
         self: &Rc<Self>,
-        on_progress: Option<&Function>,
+        on_progress: OnProgress<'_>,
         cancel: &Cancel,
-    ) -> Result<Vec<ExportDoneJs>, NemoError> {
+    ) -> Result<Vec<FinishedExport>, NemoError> {
         let mut done = Vec::new();
         for pending in self.pending_renders() {
             self.connect(cancel, None).await?;
             let job = RenderJob::resume(self.opts.render_config(), &pending, host::now_ms());
             match self.drive(job, None, on_progress, cancel).await {
                 Ok(d) => done.push(d),
-                Err(e) if e.kind == ErrorKind::Aborted => return Err(e),
-                Err(e) => {
-                    let p = progress_to_js(&pending.id, "failed", None);
-                    host::set(&p, "error", &crate::js::error::to_js(&e));
-                    host::notify(on_progress, &p);
-                }
+                Err(e) if e.is_aborted() => return Err(e),
+                Err(e) => on_progress(&ExportProgress {
+                    id: pending.id.clone(),
+                    status: "failed",
+                    percent: None,
+                    error: Some(e),
+                }),
             }
         }
         Ok(done)
     }
 
-    fn apply_outputs(&self, job: &mut RenderJob, on_progress: Option<&Function>) {
+    fn apply_outputs(&self, job: &mut RenderJob, on_progress: OnProgress<'_>) {
         while let Some(out) = job.poll_output() {
             match out {
-                RenderOutput::Progress { status, percent } => {
-                    host::notify(on_progress, &progress_to_js(job.id(), status, percent));
-                }
+                RenderOutput::Progress { status, percent } => on_progress(&ExportProgress {
+                    id: job.id().to_owned(),
+                    status,
+                    percent,
+                    error: None,
+                }),
                 RenderOutput::Persist(p) => {
                     let mut list: Vec<PendingRender> = self.pending_renders();
                     list.retain(|x| x.id != p.id);
@@ -110,9 +106,9 @@ impl Inner {
         self: &Rc<Self>,
         mut job: RenderJob,
         draft_json: Option<&str>,
-        on_progress: Option<&Function>,
+        on_progress: OnProgress<'_>,
         cancel: &Cancel,
-    ) -> Result<ExportDoneJs, NemoError> {
+    ) -> Result<FinishedExport, NemoError> {
         let finished = loop {
             self.apply_outputs(&mut job, on_progress);
             let remaining = || job.poll_timeout().map(|t| t.saturating_sub(host::now_ms()));
@@ -136,10 +132,10 @@ impl Inner {
                     };
                     let call = Call {
                         ms: Some(request_ms),
-                        ..Call::json(self, &build)
+                        ..Call::new(self, &build)
                     };
                     match self.call_json(call, cancel).await {
-                        Err(e) if e.kind == ErrorKind::Aborted => job.abort(),
+                        Err(e) if e.is_aborted() => job.abort(),
                         r => job.on_submitted(r.map(|d| (d.top, d.data)), host::now_ms()),
                     }
                 }
@@ -150,10 +146,10 @@ impl Inner {
                     let call = Call {
                         ms: Some(request_ms),
                         needs_session: false,
-                        ..Call::json(self, &build)
+                        ..Call::new(self, &build)
                     };
                     match self.call_json(call, cancel).await {
-                        Err(e) if e.kind == ErrorKind::Aborted => job.abort(),
+                        Err(e) if e.is_aborted() => job.abort(),
                         r => job.on_status(r.map(|d| (d.top, d.data)), host::now_ms()),
                     }
                 }
@@ -169,9 +165,9 @@ impl Inner {
                     };
                     let call = Call {
                         needs_session: false,
-                        ..Call::json(self, &build)
+                        ..Call::new(self, &build)
                     };
-                    let _ = self.call(call, &Cancel::new(None)).await;
+                    let _ = self.call_json(call, &Cancel::new(None)).await;
                     job.on_cancelled();
                 }
                 Step::Finished(r) => break r,
@@ -181,7 +177,7 @@ impl Inner {
         self.apply_outputs(&mut job, on_progress);
         let done = finished?;
         match done.outcome {
-            ExportOutcome::Url(url) => Ok(ExportDoneJs {
+            ExportOutcome::Url(url) => Ok(FinishedExport {
                 id: done.id,
                 url,
                 blob: None,
@@ -192,21 +188,18 @@ impl Inner {
                     api.request(&Endpoint::Download { render_id: &id }, auth)
                 };
                 let call = Call {
-                    expect: Expect::Bytes,
                     needs_session: false,
                     ms: None,
-                    ..Call::json(self, &build)
+                    ..Call::new(self, &build)
                 };
-                let Got::Bytes(blob) = self.call(call, cancel).await? else {
-                    unreachable!("bytes call")
-                };
+                let blob = self.call_bytes(call, cancel).await?;
                 let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| {
                     NemoError::refused(
                         "NO_BLOB_URL",
                         "this runtime cannot make a URL for the downloaded file",
                     )
                 })?;
-                Ok(ExportDoneJs {
+                Ok(FinishedExport {
                     id: done.id,
                     url,
                     blob: Some(blob),

@@ -4,9 +4,8 @@
 
 use std::rc::Rc;
 
-use js_sys::Function;
-
-use super::Inner;
+use super::export::OnProgress;
+use super::{Client, OnEvent};
 use crate::core::error::NemoError;
 use crate::core::gui::GuiAction;
 use crate::core::intent::{self, Intent};
@@ -14,29 +13,34 @@ use crate::core::reply;
 use crate::web::cancel::Cancel;
 
 /// What to tell the user.
-pub struct Reply {
+pub(crate) struct Reply {
     /// The intent the text was routed to.
     pub intent: Intent,
-    /// The message.
+    /// The whole message: for a chat, the agent's text, what changed, then the notes.
     pub text: String,
+    /// What the client says in its own words beyond the streamed turn: the result of each
+    /// action it carried out (for an intent other than chat, the whole message).
+    pub notes: Vec<String>,
     /// The video, when an export finished.
     pub url: Option<String>,
 }
 
-impl Inner {
-    /// Routes `text` by intent and does it.
+impl Client {
+    /// Routes `text` by intent and does it; chat events go to `on_event`, the progress of an
+    /// export (asked for, or suggested by the agent) to `on_progress`.
     pub async fn handle(
         self: &Rc<Self>,
         text: &str,
-        on_event: Option<&Function>,
+        on_event: OnEvent<'_>,
+        on_progress: OnProgress<'_>,
         cancel: &Cancel,
     ) -> Result<Reply, NemoError> {
         let intent = intent::classify(text);
-        self.connect(cancel, on_event).await?;
+        self.connect(cancel, Some(on_event)).await?;
         let mut url = None;
-        let text = match intent {
+        let said = match intent {
             Intent::Export => {
-                let d = self.export(None, None, cancel).await?;
+                let d = self.export(None, on_progress, cancel).await?;
                 let t = reply::exported(&d.url);
                 url = Some(d.url);
                 t
@@ -49,31 +53,41 @@ impl Inner {
             Intent::Upload => reply::upload_prompt(),
             Intent::Chat => {
                 let r = self.chat(text, on_event, cancel).await?;
-                let mut extra = Vec::new();
+                let mut notes = Vec::new();
                 for action in &r.actions {
                     match action {
                         // The agent's "click Export": run it; a failure is said, not thrown,
                         // since the turn itself succeeded.
-                        GuiAction::Export => match self.export(None, None, cancel).await {
+                        GuiAction::Export => match self.export(None, on_progress, cancel).await {
                             Ok(d) => {
-                                extra.push(reply::exported(&d.url));
+                                notes.push(reply::exported(&d.url));
                                 url = Some(d.url);
                             }
-                            Err(e) => extra.push(e.user_message),
+                            Err(e) => notes.push(e.user_message),
                         },
                         GuiAction::State | GuiAction::Timeline => {
-                            extra.push(self.state(cancel).await?.summary)
+                            notes.push(self.state(cancel).await?.summary)
                         }
-                        GuiAction::Edit => extra.push(reply::EDIT_HINT.to_owned()),
-                        GuiAction::Upload => extra.push(reply::upload_prompt()),
+                        GuiAction::Edit => notes.push(reply::EDIT_HINT.to_owned()),
+                        GuiAction::Upload => notes.push(reply::upload_prompt()),
                         GuiAction::Credits => {
-                            extra.push(reply::credits(&self.credits(cancel).await?))
+                            notes.push(reply::credits(&self.credits(cancel).await?))
                         }
                     }
                 }
-                reply::chat(&r.text, r.changes.as_deref(), &extra)
+                return Ok(Reply {
+                    intent,
+                    text: reply::chat(&r.text, r.changes.as_deref(), &notes),
+                    notes,
+                    url,
+                });
             }
         };
-        Ok(Reply { intent, text, url })
+        Ok(Reply {
+            intent,
+            text: said.clone(),
+            notes: vec![said],
+            url,
+        })
     }
 }

@@ -1,11 +1,15 @@
 //! The client's driver: runs the core's machines over `fetch`, storage and timers.
 //!
-//! Owns the loops, not the decisions: [`Inner::call`] sends one API call and applies the
-//! core's [`RetryPolicy`] (refresh the token, new session, client id, wait) exactly as it
-//! says; `connect` walks the core's connect steps; `chat`, `export` and `upload` (sibling
-//! modules) drive `ChatTurn` and `RenderJob`. Concurrent calls that hit 1001 share one token
-//! refresh (one promise, awaited by all).
+//! Owns the loops, not the decisions: `call.rs` sends one API call and applies the core's
+//! retry policy exactly as it says; `connect` walks the core's connect steps; `chat`,
+//! `export` and `upload` (sibling modules) drive `ChatTurn` and `RenderJob`; `handle` sequences
+//! the seed's workflow. Concurrent calls that hit 1001 share one token refresh (one promise,
+//! awaited by all), and calls made before the client is connected share one connect.
+//!
+//! Callbacks are Rust closures over core types (`ChatEvent`, `ExportProgress`,
+//! `UploadProgress`): turning them into JS values is `js/`'s job.
 
+mod call;
 mod chat;
 mod export;
 mod handle;
@@ -14,95 +18,38 @@ mod upload;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise};
+use js_sys::Promise;
 use serde_json::Value;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 
-pub use export::ExportDoneJs;
-pub use handle::Reply;
-pub use upload::UploadInput;
+use call::Call;
+pub(crate) use export::FinishedExport;
+pub(crate) use handle::Reply;
+pub(crate) use upload::{UploadInput, Uploaded};
 
 use super::cancel::{Cancel, Raced};
 use super::host;
-use super::http::{self, Fetcher, InFlight};
+use super::http::Fetcher;
 use super::storage::Storage;
-use crate::core::api::{
-    self, ApiConfig, Auth, Credits, Decoded, Endpoint, HttpRequest, HttpResponse, chat_open_error,
-    decode, is_event_stream,
-};
+use crate::core::api::{self, ApiConfig, Auth, Credits, Endpoint};
+use crate::core::chat::ChatEvent;
 use crate::core::error::NemoError;
 use crate::core::options::{ClientOptions, StorageItem};
-use crate::core::session::{ConnectStep, Credentials, Decision, RetryPolicy};
+use crate::core::session::{ConnectStep, Credentials};
 use crate::core::{draft, render};
 
-/// What a call expects back.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
-    /// A JSON envelope.
-    Json,
-    /// An event stream (the chat).
-    Stream,
-    /// A file (the fallback download).
-    Bytes,
-}
-
-/// What a call got.
-pub enum Got {
-    /// The decoded envelope.
-    Json(Decoded),
-    /// An open event stream.
-    Stream(InFlight),
-    /// A file.
-    Bytes(web_sys::Blob),
-}
-
-/// Builds a request from the current credentials (it is rebuilt for a retry, after a new
-/// token or session).
-pub type Build<'a> =
-    &'a dyn Fn(&ApiConfig, Auth<'_>, Option<&str>) -> Result<HttpRequest, NemoError>;
-
-/// One API call.
-pub struct Call<'a> {
-    /// The request.
-    pub build: Build<'a>,
-    /// A multipart body.
-    pub body: Option<&'a JsValue>,
-    /// What comes back.
-    pub expect: Expect,
-    /// Connect first (the call needs a session).
-    pub needs_session: bool,
-    /// This is the anonymous-token call itself (sent without a token, never refreshes one).
-    pub token_call: bool,
-    /// Deadline for the response, ms.
-    pub ms: Option<u64>,
-    /// Upload byte progress `(loaded, total)`: sent through XHR where the host can report it.
-    pub progress: Option<&'a dyn Fn(f64, f64)>,
-}
-
-impl<'a> Call<'a> {
-    /// A JSON call with the request timeout.
-    pub fn json(inner: &Inner, build: Build<'a>) -> Self {
-        Call {
-            build,
-            body: None,
-            expect: Expect::Json,
-            needs_session: true,
-            token_call: false,
-            ms: Some(inner.opts.request_timeout_ms),
-            progress: None,
-        }
-    }
-}
+/// Where a call's chat events go (connect's status, a turn's events).
+pub(crate) type OnEvent<'a> = &'a dyn Fn(&ChatEvent);
 
 type SharedResult = Rc<RefCell<Option<Result<(), NemoError>>>>;
 /// A piece of work in flight: its promise and where its result lands.
 type Flight = RefCell<Option<(Promise, SharedResult)>>;
 
-/// The client's state.
-pub struct Inner {
+/// The client: its options, its `fetch`, its storage and its credentials.
+pub(crate) struct Client {
     /// Checked options.
-    pub opts: ClientOptions,
+    opts: ClientOptions,
     fetcher: Fetcher,
     storage: Storage,
     creds: RefCell<Credentials>,
@@ -123,7 +70,7 @@ struct Joined {
 }
 
 /// The connection, as `connect()` reports it.
-pub struct Connected {
+pub(crate) struct Connected {
     /// The session id.
     pub session_id: String,
     /// Whether the token is an anonymous one.
@@ -131,7 +78,7 @@ pub struct Connected {
 }
 
 /// The session state, as `state()` reports it.
-pub struct StateInfo {
+pub(crate) struct StateInfo {
     /// The draft, if the session has one.
     pub draft: Option<Value>,
     /// The timeline summary.
@@ -142,7 +89,7 @@ pub struct StateInfo {
     pub raw: Value,
 }
 
-impl Inner {
+impl Client {
     /// A client from checked options, its `fetch` and its storage; loads stored credentials.
     pub fn new(opts: ClientOptions, fetcher: Fetcher, storage: Storage) -> Rc<Self> {
         let key = |item| opts.storage_key(item);
@@ -162,7 +109,7 @@ impl Inner {
             .clone()
             .or_else(|| valid(storage.get(&key(StorageItem::ClientId))));
         creds.session_id = valid(storage.get(&key(StorageItem::SessionId)));
-        Rc::new(Inner {
+        Rc::new(Client {
             opts,
             fetcher,
             storage,
@@ -207,15 +154,17 @@ impl Inner {
     pub async fn connect(
         self: &Rc<Self>,
         cancel: &Cancel,
-        on_event: Option<&Function>,
+        on_event: Option<OnEvent<'_>>,
     ) -> Result<Connected, NemoError> {
         if self.creds.borrow().connect_step() != ConnectStep::Ready {
             let flight = self.shared(
                 |me| &me.connecting,
                 |me| async move { me.connect_steps().await },
             );
-            if flight.started {
-                host::notify(on_event, &status_event("Connecting..."));
+            if let (true, Some(notify)) = (flight.started, on_event) {
+                notify(&ChatEvent::Status {
+                    text: "Connecting...".to_owned(),
+                });
             }
             self.land(flight, cancel).await?;
         }
@@ -243,7 +192,7 @@ impl Inner {
     /// Joins the work in `slot`, or starts it with `start`: one flight for all callers.
     fn shared<F>(
         self: &Rc<Self>,
-        slot: fn(&Inner) -> &Flight,
+        slot: fn(&Client) -> &Flight,
         start: impl FnOnce(Rc<Self>) -> F,
     ) -> Joined
     where
@@ -292,7 +241,7 @@ impl Inner {
         let call = Call {
             token_call: true,
             needs_session: false,
-            ..Call::json(self, &build)
+            ..Call::new(self, &build)
         };
         let d = self.call_json(call, cancel).await?;
         let grant = api::parse_token(&d.data)?;
@@ -313,7 +262,7 @@ impl Inner {
         };
         let call = Call {
             needs_session: false,
-            ..Call::json(self, &build)
+            ..Call::new(self, &build)
         };
         let d = self.call_json(call, cancel).await?;
         let id = api::parse_session(&d.data)?;
@@ -337,128 +286,12 @@ impl Inner {
         self.create_session(cancel).await
     }
 
-    /// Sends one call, applying the retry policy.
-    pub async fn call(self: &Rc<Self>, call: Call<'_>, cancel: &Cancel) -> Result<Got, NemoError> {
-        if call.needs_session {
-            Box::pin(self.connect(cancel, None)).await?;
-        }
-        let mut policy = RetryPolicy::new(&self.creds.borrow(), self.opts.rate_limit_wait_ms);
-        loop {
-            let req = {
-                let c = self.creds.borrow();
-                let token = if call.token_call {
-                    None
-                } else {
-                    c.token.as_ref()
-                };
-                (call.build)(
-                    &self.opts.api,
-                    Auth {
-                        token,
-                        client_id: c.client_id.as_deref(),
-                    },
-                    c.session_id.as_deref(),
-                )?
-            };
-            let err = match self.attempt(&req, &call, cancel).await {
-                Ok(got) => return Ok(got),
-                Err(e) => e,
-            };
-            let decision = policy.decide(err, &self.creds.borrow());
-            match decision {
-                Decision::Fail(e) => return Err(e),
-                Decision::Retry => {}
-                Decision::RefreshToken if call.token_call => {
-                    return Err(NemoError::protocol(
-                        "TOKEN_REFUSED",
-                        "the anonymous-token call was refused as unauthorised",
-                    ));
-                }
-                Decision::RefreshToken => Box::pin(self.refresh_token(cancel)).await?,
-                Decision::NewSession => Box::pin(self.new_session(cancel)).await?,
-                Decision::EnsureClientId => self.ensure_client_id(),
-                Decision::Wait(ms) => cancel.sleep(ms).await?,
-            }
-            policy.retrying(&self.creds.borrow());
-        }
-    }
-
-    /// Sends a JSON call: its decoded envelope.
-    pub async fn call_json(
-        self: &Rc<Self>,
-        call: Call<'_>,
-        cancel: &Cancel,
-    ) -> Result<Decoded, NemoError> {
-        match self.call(call, cancel).await? {
-            Got::Json(d) => Ok(d),
-            _ => Err(NemoError::protocol(
-                "UNEXPECTED_BODY",
-                "a JSON call did not answer JSON",
-            )),
-        }
-    }
-
-    async fn attempt(
-        &self,
-        req: &HttpRequest,
-        call: &Call<'_>,
-        cancel: &Cancel,
-    ) -> Result<Got, NemoError> {
-        if let (Some(progress), Some(body), Expect::Json) = (call.progress, call.body, call.expect)
-            && self.fetcher.has_upload_progress()
-        {
-            let r = self.fetcher.send_xhr(req, body, cancel, progress).await?;
-            let resp = HttpResponse {
-                status: r.status,
-                body: &r.body,
-                retry_after: r.retry_after.as_deref(),
-            };
-            return decode(resp, &self.creds.borrow().caller(), host::now_ms()).map(Got::Json);
-        }
-        let inflight = self.fetcher.send(req, call.body, cancel, call.ms).await?;
-        let status = inflight.response.status();
-        let ok = (200..300).contains(&status);
-        match call.expect {
-            Expect::Stream
-                if is_event_stream(
-                    status,
-                    http::header(&inflight.response, "content-type").as_deref(),
-                ) =>
-            {
-                return Ok(Got::Stream(inflight));
-            }
-            Expect::Bytes if ok => {
-                return Ok(Got::Bytes(http::blob(&inflight, cancel, None).await?));
-            }
-            _ => {}
-        }
-        let body = http::text(&inflight, cancel, call.ms).await?;
-        let retry_after = http::header(&inflight.response, "retry-after");
-        let resp = HttpResponse {
-            status,
-            body: &body,
-            retry_after: retry_after.as_deref(),
-        };
-        let caller = self.creds.borrow().caller();
-        match call.expect {
-            Expect::Json => decode(resp, &caller, host::now_ms()).map(Got::Json),
-            Expect::Stream => Err(chat_open_error(resp, &caller, host::now_ms())),
-            Expect::Bytes => {
-                Err(decode(resp, &caller, host::now_ms())
-                    .err()
-                    .unwrap_or_else(|| {
-                        NemoError::protocol("NOT_A_FILE", "the download answered JSON")
-                    }))
-            }
-        }
-    }
-
     /// `GET` the credit balance.
     pub async fn credits(self: &Rc<Self>, cancel: &Cancel) -> Result<Credits, NemoError> {
         let build = |api: &ApiConfig, auth: Auth<'_>, _: Option<&str>| {
             api.request(&Endpoint::Credits, auth)
         };
-        let d = self.call_json(Call::json(self, &build), cancel).await?;
+        let d = self.call_json(Call::new(self, &build), cancel).await?;
         api::parse_credits(&d.data)
     }
 
@@ -472,7 +305,7 @@ impl Inner {
                 auth,
             )
         };
-        let d = self.call_json(Call::json(self, &build), cancel).await?;
+        let d = self.call_json(Call::new(self, &build), cancel).await?;
         let draft = api::parse_state_draft(&d.data);
         *self.last_draft.borrow_mut() = Some(draft.clone());
         let (summary, ready) = match &draft {
@@ -511,12 +344,4 @@ impl Inner {
             self.storage.set(&key, &render::encode_pending(list));
         }
     }
-}
-
-/// `{type: "status", text}`.
-pub fn status_event(text: &str) -> JsValue {
-    host::object(&[
-        ("type", JsValue::from_str("status")),
-        ("text", JsValue::from_str(text)),
-    ])
 }

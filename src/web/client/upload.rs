@@ -8,19 +8,20 @@
 
 use std::rc::Rc;
 
-use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, File, FormData};
 
-use super::{Call, Inner};
+use super::{Call, Client};
 use crate::core::api::{self, ApiConfig, Auth, Endpoint, UploadedFile};
 use crate::core::error::NemoError;
-use crate::core::upload::{self, FileKind};
+use crate::core::upload::{self, FileKind, UploadProgress};
 use crate::web::cancel::{Cancel, Raced};
-use crate::web::host;
+
+/// Where an upload's progress goes, file by file.
+pub(crate) type OnUpload<'a> = &'a dyn Fn(&UploadProgress);
 
 /// What to upload.
-pub enum UploadInput {
+pub(crate) enum UploadInput {
     /// Files or blobs.
     Files(Vec<Blob>),
     /// URLs the service fetches itself.
@@ -28,7 +29,7 @@ pub enum UploadInput {
 }
 
 /// One result: a file the service now has, or a text file offered as the prompt.
-pub struct Uploaded {
+pub(crate) struct Uploaded {
     /// The server's description (for a text prompt, only the file name).
     pub file: UploadedFile,
     /// `video`, `image`, `audio` or `text`.
@@ -43,21 +44,21 @@ fn name_of(blob: &Blob) -> String {
         .unwrap_or_else(|| "blob".to_owned())
 }
 
-fn progress(file: &str, loaded: f64, total: f64, done: bool) -> JsValue {
-    host::object(&[
-        ("file", JsValue::from_str(file)),
-        ("loaded", JsValue::from_f64(loaded)),
-        ("total", JsValue::from_f64(total)),
-        ("done", JsValue::from_bool(done)),
-    ])
+fn progress(file: &str, loaded: f64, total: f64, done: bool) -> UploadProgress {
+    UploadProgress {
+        file: file.to_owned(),
+        loaded,
+        total,
+        done,
+    }
 }
 
-impl Inner {
+impl Client {
     /// Uploads files or URLs.
     pub async fn upload(
         self: &Rc<Self>,
         input: UploadInput,
-        on_progress: Option<&Function>,
+        on_progress: OnUpload<'_>,
         cancel: &Cancel,
     ) -> Result<Vec<Uploaded>, NemoError> {
         match input {
@@ -72,7 +73,7 @@ impl Inner {
                         auth,
                     )
                 };
-                let d = self.call_json(Call::json(self, &build), cancel).await?;
+                let d = self.call_json(Call::new(self, &build), cancel).await?;
                 let files = api::parse_upload(&d.data)?;
                 Ok(files
                     .into_iter()
@@ -132,7 +133,7 @@ impl Inner {
                     return Ok(out);
                 }
                 for (name, size, _) in &media {
-                    host::notify(on_progress, &progress(name, 0.0, *size, false));
+                    on_progress(&progress(name, 0.0, *size, false));
                 }
                 let build = |api: &ApiConfig, auth: Auth<'_>, sid: Option<&str>| {
                     api.request(
@@ -149,7 +150,7 @@ impl Inner {
                     for (name, size, _) in &media {
                         let mine = (loaded - offset).clamp(0.0, *size);
                         if mine > 0.0 && mine < *size {
-                            host::notify(on_progress, &progress(name, mine, *size, false));
+                            on_progress(&progress(name, mine, *size, false));
                         }
                         offset += size;
                     }
@@ -158,12 +159,12 @@ impl Inner {
                     body: Some(&body),
                     ms: None,
                     progress: Some(&by_file),
-                    ..Call::json(self, &build)
+                    ..Call::new(self, &build)
                 };
                 let d = self.call_json(call, cancel).await?;
                 let files = api::parse_upload(&d.data)?;
                 for (name, size, _) in &media {
-                    host::notify(on_progress, &progress(name, *size, *size, true));
+                    on_progress(&progress(name, *size, *size, true));
                 }
                 for (i, file) in files.into_iter().enumerate() {
                     let kind = media.get(i).map_or("video", |m| m.2.as_str());

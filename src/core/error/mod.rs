@@ -1,15 +1,21 @@
 //! The one error type of the crate, and the API's error table.
 //!
-//! Owns: [`NemoError`] (code, kind, retryable, a technical message, a user-facing message, the
-//! registration link for an anonymous user out of credits) and [`TABLE`], the rows of API.md's
-//! error table read by one function, [`NemoError::from_code`]. Recovery *decisions* per call
-//! (how many retries were already spent) belong to `session.rs`; this module only says what a
-//! code means.
+//! Owns: [`NemoError`] (code, kind, retryable, what the client may do about it, a technical
+//! message, a user-facing message, the registration link for an anonymous user out of
+//! credits) with its predicates (`is_aborted()`, ...), and the error policy: [`TABLE`]
+//! (`table.rs`), one row per code the service sends, read by one function,
+//! [`NemoError::from_code`]. Recovery *decisions* per call (whether the one retry was already
+//! spent) belong to `session.rs`; the table says what a code means and what may be done.
 //!
-//! Does not own: conversion to a JS `Error` (done once, in `js/`), HTTP parsing (`api.rs`).
+//! Does not own: conversion to a JS `Error` (done once, in `js/`), finding the code in an
+//! answer (`api/envelope.rs`, `stream/`).
 //!
 //! Never holds a token: messages are built from codes and server text only, and `Debug` is
 //! derived from those same fields.
+
+mod table;
+
+pub use table::{Key, Recovery, Row, STREAM_ERROR, TABLE, lookup};
 
 use std::fmt;
 
@@ -92,106 +98,22 @@ impl From<i64> for ErrorCode {
     }
 }
 
+impl From<i32> for ErrorCode {
+    fn from(n: i32) -> Self {
+        ErrorCode::Num(n.into())
+    }
+}
+
+impl From<u16> for ErrorCode {
+    fn from(n: u16) -> Self {
+        ErrorCode::Num(n.into())
+    }
+}
+
 impl From<&str> for ErrorCode {
     fn from(s: &str) -> Self {
         ErrorCode::Text(s.to_owned())
     }
-}
-
-/// What the client does about a code, before giving up. `session.rs` applies it at most once
-/// per call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Recovery {
-    /// Nothing: report the error.
-    Report,
-    /// Get a new anonymous token for the same client id, then retry once.
-    RefreshToken,
-    /// Create a new session, then retry once.
-    NewSession,
-    /// Make sure a client id is sent (generate one if needed), then retry once.
-    SendClientId,
-    /// Wait (`Retry-After` or the configured wait), then retry once.
-    WaitAndRetry,
-}
-
-/// One row of the API's error table.
-#[derive(Debug)]
-pub struct Row {
-    /// The code this row is for.
-    pub code: i64,
-    /// Its kind.
-    pub kind: ErrorKind,
-    /// Whether trying the same thing again later may succeed.
-    pub retryable: bool,
-    /// What the client does before reporting it.
-    pub recovery: Recovery,
-    /// What to tell the user.
-    pub user_message: &'static str,
-}
-
-/// The API's error table (API.md, "Errors and what the client does"), one row per code.
-pub const TABLE: &[Row] = &[
-    Row {
-        code: 1001,
-        kind: ErrorKind::Auth,
-        retryable: true,
-        recovery: Recovery::RefreshToken,
-        user_message: "Your session key expired. Reconnecting should fix it.",
-    },
-    Row {
-        code: 1002,
-        kind: ErrorKind::Session,
-        retryable: true,
-        recovery: Recovery::NewSession,
-        user_message: "The project session was not found. A new session is needed.",
-    },
-    Row {
-        code: 2001,
-        kind: ErrorKind::Credits,
-        retryable: false,
-        recovery: Recovery::Report,
-        user_message: "You are out of credits. Top up your account to continue.",
-    },
-    Row {
-        code: 4001,
-        kind: ErrorKind::FileType,
-        retryable: false,
-        recovery: Recovery::Report,
-        user_message: "That file type is not supported. Accepted formats: mp4, mov, avi, webm, mkv, jpg, png, gif, webp, mp3, wav, m4a, aac.",
-    },
-    Row {
-        code: 4002,
-        kind: ErrorKind::FileSize,
-        retryable: false,
-        recovery: Recovery::Report,
-        user_message: "That file is too large (500 MB at most). Try compressing or trimming it.",
-    },
-    Row {
-        code: 400,
-        kind: ErrorKind::Auth,
-        retryable: true,
-        recovery: Recovery::SendClientId,
-        user_message: "The request was missing its client id.",
-    },
-    Row {
-        code: 402,
-        kind: ErrorKind::Plan,
-        retryable: false,
-        recovery: Recovery::Report,
-        user_message: "Exporting is not available on the free plan. Register to unlock export (this is not about credits).",
-    },
-    Row {
-        code: 429,
-        kind: ErrorKind::RateLimit,
-        retryable: true,
-        recovery: Recovery::WaitAndRetry,
-        user_message: "Too many requests right now. Please wait a moment and try again.",
-    },
-];
-
-/// Looks a code up in [`TABLE`].
-pub fn row(code: i64) -> Option<&'static Row> {
-    TABLE.iter().find(|r| r.code == code)
 }
 
 /// Who is asking: decides the wording of credit errors.
@@ -212,6 +134,8 @@ pub struct NemoError {
     pub kind: ErrorKind,
     /// Whether the same call may succeed if tried again later.
     pub retryable: bool,
+    /// What the client may do about it before reporting it (from the error table).
+    pub recovery: Recovery,
     /// What happened, for developers (never holds a token).
     pub message: String,
     /// What to tell the user.
@@ -235,6 +159,7 @@ impl NemoError {
             code: code.into(),
             kind,
             retryable,
+            recovery: Recovery::Report,
             user_message: message.clone(),
             message,
             bind_url: None,
@@ -248,35 +173,25 @@ impl NemoError {
         self
     }
 
-    /// The error for an API or HTTP code, from [`TABLE`]; `server_message` is the backend's own
-    /// text, kept for developers. Unknown codes are server errors (5xx retryable, others not).
-    pub fn from_code(code: i64, server_message: &str, caller: &Caller) -> Self {
-        let message = if server_message.is_empty() {
-            format!("API error {code}")
-        } else {
-            format!("API error {code}: {server_message}")
+    /// The error for a code the service sent (an API or HTTP code, or the agent's text code),
+    /// from its row of [`TABLE`]; `server_message` is the service's own text, kept for
+    /// developers (one row also reads it: ADK's 404 `Session not found`).
+    pub fn from_code(code: impl Into<ErrorCode>, server_message: &str, caller: &Caller) -> Self {
+        let code = code.into();
+        let row = lookup(&code, server_message);
+        let source = match code {
+            ErrorCode::Num(_) => "API error",
+            ErrorCode::Text(_) => "agent error",
         };
-        let Some(row) = row(code) else {
-            let retryable = (500..600).contains(&code);
-            let (kind, user) = match code {
-                401 => (ErrorKind::Auth, "Your session key was refused."),
-                403 => (ErrorKind::Refused, "The server refused this request."),
-                404 => (ErrorKind::Refused, "The server does not know this address."),
-                422 => (
-                    ErrorKind::Protocol,
-                    "The server could not read our request. Please report this.",
-                ),
-                _ if retryable => (
-                    ErrorKind::Server,
-                    "The video service had a problem. Please try again in a moment.",
-                ),
-                _ => (ErrorKind::Server, "The video service reported an error."),
-            };
-            return NemoError::new(kind, code, retryable, message).with_user_message(user);
+        let message = if server_message.is_empty() {
+            format!("{source} {code}")
+        } else {
+            format!("{source} {code}: {server_message}")
         };
         let mut err = NemoError::new(row.kind, code, row.retryable, message)
             .with_user_message(row.user_message);
-        if code == 2001 && caller.anonymous {
+        err.recovery = row.recovery;
+        if row.bind_link && caller.anonymous {
             let id = caller.user_id.as_deref().unwrap_or("");
             let url = format!("{REGISTER_URL}?bind={}", encode_query_value(id));
             err.user_message = format!(
@@ -285,6 +200,31 @@ impl NemoError {
             err.bind_url = Some(url);
         }
         err
+    }
+
+    /// The caller aborted its call.
+    pub fn is_aborted(&self) -> bool {
+        self.kind == ErrorKind::Aborted
+    }
+
+    /// A client-side timeout (idle, total, request, export).
+    pub fn is_timeout(&self) -> bool {
+        self.kind == ErrorKind::Timeout
+    }
+
+    /// The request did not complete (no answer, or a dropped stream).
+    pub fn is_network(&self) -> bool {
+        self.kind == ErrorKind::Network
+    }
+
+    /// The session is gone (1002, or ADK's 404 `Session not found`).
+    pub fn is_session_gone(&self) -> bool {
+        self.kind == ErrorKind::Session
+    }
+
+    /// Rate limited (429).
+    pub fn is_rate_limited(&self) -> bool {
+        self.kind == ErrorKind::RateLimit
     }
 
     /// The caller aborted.
@@ -363,32 +303,30 @@ mod tests {
 
     #[test]
     fn every_row_of_the_api_table() {
-        // (code, kind, retryable, recovery) exactly as API.md's table says.
-        let expected = [
-            (1001, ErrorKind::Auth, true, Recovery::RefreshToken),
-            (1002, ErrorKind::Session, true, Recovery::NewSession),
-            (2001, ErrorKind::Credits, false, Recovery::Report),
-            (4001, ErrorKind::FileType, false, Recovery::Report),
-            (4002, ErrorKind::FileSize, false, Recovery::Report),
-            (400, ErrorKind::Auth, true, Recovery::SendClientId),
-            (402, ErrorKind::Plan, false, Recovery::Report),
-            (429, ErrorKind::RateLimit, true, Recovery::WaitAndRetry),
-        ];
-        assert_eq!(TABLE.len(), expected.len());
-        for (code, kind, retryable, recovery) in expected {
-            let r = row(code).unwrap_or_else(|| panic!("row {code}"));
-            assert_eq!(
-                (r.kind, r.retryable, r.recovery),
-                (kind, retryable, recovery),
-                "{code}"
-            );
+        for code in [1001, 1002, 2001, 4001, 4002, 400, 402, 429] {
+            let r = lookup(&ErrorCode::Num(code), "srv");
             let e = NemoError::from_code(code, "srv", &Caller::default());
-            assert_eq!(e.kind, kind);
-            assert_eq!(e.retryable, retryable);
+            assert_eq!(
+                (e.kind, e.retryable, e.recovery),
+                (r.kind, r.retryable, r.recovery)
+            );
             assert_eq!(e.code, ErrorCode::Num(code));
             assert_eq!(e.user_message, r.user_message);
             assert!(e.message.contains("srv"));
         }
+        let e = NemoError::from_code("SAFETY", "blocked", &Caller::default());
+        assert_eq!(e.message, "agent error SAFETY: blocked");
+        assert_eq!(e.code, ErrorCode::Text("SAFETY".into()));
+    }
+
+    #[test]
+    fn predicates() {
+        assert!(NemoError::aborted().is_aborted());
+        assert!(NemoError::timeout("T", "x").is_timeout());
+        assert!(NemoError::network("x").is_network());
+        assert!(NemoError::from_code(1002, "", &Caller::default()).is_session_gone());
+        assert!(NemoError::from_code(429, "", &Caller::default()).is_rate_limited());
+        assert!(!NemoError::from_code(500, "", &Caller::default()).is_aborted());
     }
 
     #[test]

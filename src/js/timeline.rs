@@ -1,19 +1,14 @@
-//! Small pure exports: intent routing and timeline summaries.
+//! The timeline exports: summaries, diffs, the ready rule and the tracks for drawing, each
+//! from a draft given as an object or as JSON text.
 
 use wasm_bindgen::prelude::*;
 
 use super::error::to_js;
+use crate::core::draft;
 use crate::core::error::NemoError;
-use crate::core::{draft, intent};
-
-/// Routes user text: `"export" | "credits" | "state" | "upload" | "chat"`.
-#[wasm_bindgen(js_name = classifyIntent, unchecked_return_type = "\"export\" | \"credits\" | \"state\" | \"upload\" | \"chat\"")]
-pub fn classify_intent(text: &str) -> String {
-    intent::classify(text).as_str().to_owned()
-}
 
 /// Reads a draft given as an object or as JSON text.
-pub fn draft_value(draft: &JsValue) -> Result<serde_json::Value, JsValue> {
+pub(crate) fn draft_value(draft: &JsValue) -> Result<serde_json::Value, JsValue> {
     if let Some(s) = draft.as_string() {
         return serde_json::from_str(&s).map_err(|_| {
             to_js(&NemoError::refused(
@@ -56,12 +51,6 @@ pub fn is_ready_to_export(
     #[wasm_bindgen(unchecked_param_type = "object | string")] draft: JsValue,
 ) -> Result<bool, JsValue> {
     Ok(draft::is_ready(&draft_value(&draft)?))
-}
-
-/// The package version.
-#[wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_owned()
 }
 
 /// The decoded timeline for drawing: `{ durationMs, tracks: [{ kind, label, startMs, endMs,
