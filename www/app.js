@@ -143,6 +143,7 @@ async function send(text) {
     if (!progress) progress = addMessage("note", "");
     progress.textContent = t;
   };
+  let exportingHere = false; // an export this message asked for, or the agent suggested
   const endBubble = () => {
     if (bubble) bubble.classList.remove("streaming");
     bubble = null;
@@ -169,7 +170,7 @@ async function send(text) {
         }
       },
       onProgress: (p) => {
-        exporting = true;
+        exportingHere = exporting = true;
         ui.exportBtn.disabled = true;
         ui.exportNote.hidden = true;
         showProgress(p);
@@ -178,16 +179,21 @@ async function send(text) {
     endBubble();
     for (const line of reply.notes) addMessage("agent", line);
     if (reply.url) showVideo(reply);
+    if (reply.error) {
+      // The turn went well; the export the agent suggested did not.
+      ui.exportProgress.hidden = true;
+      showError(reply.error, startExport);
+    }
     if (reply.intent === "upload") ui.file.click();
   } catch (err) {
     endBubble();
-    if (exporting) ui.exportProgress.hidden = true;
+    if (exportingHere) ui.exportProgress.hidden = true;
     if (err.kind === "aborted") addMessage("note", err.userMessage);
     else showError(err, () => send(text));
   } finally {
     busy(false);
     turn = null;
-    exporting = false;
+    if (exportingHere) exporting = false;
     refreshTimeline();
     refreshCredits();
   }

@@ -27,7 +27,7 @@
 //! [`ChatTurn::step`] says, waking at [`ChatTurn::poll_timeout`].
 //!
 //! Does not own: the HTTP request, reading the body, fetching the state (the shell), payload
-//! rules (`stream.rs`), drafts (`draft.rs`).
+//! rules (`stream/`), drafts (`draft.rs`).
 
 use std::collections::VecDeque;
 

@@ -24,7 +24,7 @@
 //! generation it used; if the generation moved on meanwhile, it just retries with the new
 //! token ([`Decision::Retry`]) instead of refreshing again.
 //!
-//! Does not own: storage and UUID generation (the shell), request building (`api.rs`).
+//! Does not own: storage and UUID generation (the shell), request building (`api/request.rs`).
 
 use super::api::{Token, TokenGrant};
 use super::error::{Caller, NemoError, Recovery};

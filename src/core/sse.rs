@@ -7,7 +7,7 @@
 //! first would, because CR, LF and `:` are ASCII and never occur inside a multi-byte sequence;
 //! a sequence split across chunks is whole by the time its line ends.
 //!
-//! Does not own: what a `data` payload means (`stream.rs`), reconnection (the API has none: a
+//! Does not own: what a `data` payload means (`stream/`), reconnection (the API has none: a
 //! chat is never re-sent), or I/O. The caller feeds chunks with [`SseParser::push`] and calls
 //! [`SseParser::finish`] at the end of the body.
 //!

@@ -5,7 +5,7 @@
 //! the URL form ([`check_urls`]: http(s) only, a bounded count).
 //!
 //! Does not own: reading files or sending them (the shell), the server's own checks (4001 and
-//! 4002 still come back as typed errors through `error.rs`).
+//! 4002 still come back as typed errors through the error table, `error/table.rs`).
 //!
 //! 500 MB is read as 500 MiB (524,288,000 bytes): a file the server might still take is not
 //! refused by us for a rounding difference; anything larger gets 4002's advice locally.

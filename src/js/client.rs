@@ -142,6 +142,8 @@ export interface Reply {
   /** What the client says beyond the streamed turn: the result of each action it carried
    *  out (for an intent other than chat, the whole message). */
   notes: string[];
+  /** An action of the turn that failed (its userMessage is in `text`, not in `notes`). */
+  error?: NemoError;
   url?: string;
 }
 
@@ -185,7 +187,7 @@ extern "C" {
 /// The NemoVideo client.
 #[wasm_bindgen(js_name = NemoClient)]
 pub struct JsNemoClient {
-    inner: Rc<Client>,
+    client: Rc<Client>,
 }
 
 fn opts_of<T: JsCast>(o: Option<T>) -> JsValue {
@@ -268,16 +270,16 @@ struct Args {
     callback: Option<Function>,
 }
 
-impl Args {
-    /// The callback, called with each value converted by `convert`; what it throws is
-    /// swallowed (user code never breaks a paid turn).
-    fn notify<'a, T: 'a>(&'a self, convert: fn(&T) -> JsValue) -> impl Fn(&T) + 'a {
-        move |v: &T| host::notify(self.callback.as_ref(), &convert(v))
-    }
+/// A JS callback as the driver's Rust one: called with each value converted by `convert`;
+/// what it throws is swallowed (user code never breaks a paid turn).
+fn callback<T>(f: Option<Function>, convert: fn(&T) -> JsValue) -> impl Fn(&T) {
+    move |v: &T| host::notify(f.as_ref(), &convert(v))
+}
 
-    /// Another callback of the same options object (`handle`'s `onProgress`).
-    fn other(&self, name: &str) -> Result<Option<Function>, NemoError> {
-        opt::function(&self.o, name)
+impl Args {
+    /// The call's callback as the driver's Rust one.
+    fn notify<T>(&self, convert: fn(&T) -> JsValue) -> impl Fn(&T) {
+        callback(self.callback.clone(), convert)
     }
 }
 
@@ -304,7 +306,7 @@ impl JsNemoClient {
             let (raw, fetch, storage) = read_options(&opts_of(options))?;
             let opts = raw.validate()?;
             Ok(JsNemoClient {
-                inner: Client::new(opts, Fetcher::new(fetch)?, Storage::from_option(&storage)?),
+                client: Client::new(opts, Fetcher::new(fetch)?, Storage::from_option(&storage)?),
             })
         };
         build().map_err(|e| to_js(&e))
@@ -313,18 +315,18 @@ impl JsNemoClient {
     /// The session id once connected (a string: it is a 19-digit number).
     #[wasm_bindgen(getter, js_name = sessionId)]
     pub fn session_id(&self) -> Option<String> {
-        self.inner.session_id()
+        self.client.session_id()
     }
 
     /// Gets a token (configured or anonymous) and a session; emits "Connecting...".
     #[wasm_bindgen(unchecked_return_type = "Promise<{ sessionId: string; anonymous: boolean }>")]
     pub fn connect(&self, opts: Option<ConnectOptions>) -> Promise {
-        let inner = self.inner.clone();
+        let client = self.client.clone();
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "connect options", "onEvent")?;
             let on_event = a.notify(values::chat_event);
-            let c = inner.connect(&a.cancel, Some(&on_event)).await?;
+            let c = client.connect(&a.cancel, Some(&on_event)).await?;
             Ok(values::connected(&c))
         })
     }
@@ -336,13 +338,13 @@ impl JsNemoClient {
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
         opts: Option<ChatOptions>,
     ) -> Promise {
-        let inner = self.inner.clone();
+        let client = self.client.clone();
         let o = opts_of(opts);
         promise(async move {
             let text = text_arg(&text)?;
             let a = args(&o, "chat options", "onEvent")?;
             let on_event = a.notify::<ChatEvent>(values::chat_event);
-            let r = inner.chat(&text, &on_event, &a.cancel).await?;
+            let r = client.chat(&text, &on_event, &a.cancel).await?;
             Ok(values::chat_result(&r))
         })
     }
@@ -350,11 +352,11 @@ impl JsNemoClient {
     /// The credit balance.
     #[wasm_bindgen(unchecked_return_type = "Promise<Credits>")]
     pub fn credits(&self, opts: Option<CallOptions>) -> Promise {
-        let inner = self.inner.clone();
+        let client = self.client.clone();
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "options", "onProgress")?;
-            let c = inner.credits(&a.cancel).await?;
+            let c = client.credits(&a.cancel).await?;
             Ok(values::credits(&c))
         })
     }
@@ -362,11 +364,11 @@ impl JsNemoClient {
     /// The session state: draft, timeline summary, ready flag and the raw data.
     #[wasm_bindgen(unchecked_return_type = "Promise<SessionState>")]
     pub fn state(&self, opts: Option<CallOptions>) -> Promise {
-        let inner = self.inner.clone();
+        let client = self.client.clone();
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "options", "onProgress")?;
-            let s = inner.state(&a.cancel).await?;
+            let s = client.state(&a.cancel).await?;
             Ok(values::state(&s))
         })
     }
@@ -381,12 +383,12 @@ impl JsNemoClient {
         input: JsValue,
         opts: Option<UploadOptions>,
     ) -> Promise {
-        let inner = self.inner.clone();
+        let client = self.client.clone();
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "upload options", "onProgress")?;
             let on_progress = a.notify::<UploadProgress>(values::upload_progress);
-            let files = inner
+            let files = client
                 .upload(upload_input(&input)?, &on_progress, &a.cancel)
                 .await?;
             Ok(values::uploaded(&files))
@@ -396,7 +398,7 @@ impl JsNemoClient {
     /// Exports the video: submit, poll with progress, the URL (or a fallback download).
     #[wasm_bindgen(unchecked_return_type = "Promise<ExportResult>")]
     pub fn export(&self, opts: Option<ExportOptions>) -> Promise {
-        let inner = self.inner.clone();
+        let client = self.client.clone();
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "export options", "onProgress")?;
@@ -408,7 +410,7 @@ impl JsNemoClient {
                     })?),
                 };
             let on_progress = a.notify::<ExportProgress>(values::export_progress);
-            let d = inner.export(draft, &on_progress, &a.cancel).await?;
+            let d = client.export(draft, &on_progress, &a.cancel).await?;
             Ok(values::finished_export(&d))
         })
     }
@@ -416,12 +418,12 @@ impl JsNemoClient {
     /// Finishes the render jobs a closed tab or a crashed worker left behind.
     #[wasm_bindgen(js_name = resumeExports, unchecked_return_type = "Promise<ExportResult[]>")]
     pub fn resume_exports(&self, opts: Option<ExportOptions>) -> Promise {
-        let inner = self.inner.clone();
+        let client = self.client.clone();
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "options", "onProgress")?;
             let on_progress = a.notify::<ExportProgress>(values::export_progress);
-            let done = inner.resume_exports(&on_progress, &a.cancel).await?;
+            let done = client.resume_exports(&on_progress, &a.cancel).await?;
             Ok(done
                 .iter()
                 .map(values::finished_export)
@@ -437,17 +439,14 @@ impl JsNemoClient {
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
         opts: Option<HandleOptions>,
     ) -> Promise {
-        let inner = self.inner.clone();
+        let client = self.client.clone();
         let o = opts_of(opts);
         promise(async move {
             let text = text_arg(&text)?;
             let a = args(&o, "options", "onEvent")?;
             let on_event = a.notify::<ChatEvent>(values::chat_event);
-            let progress = a.other("onProgress")?;
-            let on_progress = |p: &ExportProgress| {
-                host::notify(progress.as_ref(), &values::export_progress(p));
-            };
-            let r = inner
+            let on_progress = callback(opt::function(&a.o, "onProgress")?, values::export_progress);
+            let r = client
                 .handle(&text, &on_event, &on_progress, &a.cancel)
                 .await?;
             Ok(values::reply(&r))

@@ -71,15 +71,20 @@ extern "C" {
     pub type SimulatorOptionsJs;
 }
 
-/// Reads a JS options object through its JSON form: the simulator's own reader
-/// (`sim::SimOptions::from_value`) gives every field its default and type check.
+/// Reads a JS options object through its JSON text, as `JSON.stringify` writes it: a key set
+/// to `undefined` or to a function is left out (so it takes its default), `null` stays `null`.
+/// The simulator's own reader (`sim::SimOptions::from_value`) then gives every field its
+/// default and type check.
 fn json_of(v: &JsValue) -> Result<Option<serde_json::Value>, NemoError> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    serde_wasm_bindgen::from_value(v.clone())
-        .map(Some)
-        .map_err(|_| NemoError::refused("BAD_OPTION", "simulator options must be plain JSON"))
+    let bad = || NemoError::refused("BAD_OPTION", "simulator options must be JSON-like");
+    let text = js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(bad)?;
+    serde_json::from_str(&text).map(Some).map_err(|_| bad())
 }
 
 fn log_to_js(e: &LogEntry) -> JsValue {
@@ -160,14 +165,9 @@ pub fn create_simulator(options: Option<SimulatorOptionsJs>) -> Result<JsValue, 
     method(
         "draft",
         Closure::<dyn Fn(String) -> JsValue>::new(move |sid: String| {
-            use serde::Serialize;
             s.borrow()
                 .draft(&sid)
-                .and_then(|d| {
-                    d.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-                        .ok()
-                })
-                .unwrap_or(JsValue::NULL)
+                .map_or(JsValue::NULL, super::values::json)
         })
         .into_js_value(),
     );

@@ -164,5 +164,8 @@ pub(crate) fn reply(r: &Reply) -> JsValue {
     if let Some(u) = &r.url {
         set(&o, "url", &s(u));
     }
+    if let Some(e) = &r.error {
+        set(&o, "error", &to_js(e));
+    }
     o
 }

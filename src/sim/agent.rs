@@ -197,12 +197,12 @@ fn video_ms(draft: &Value) -> u64 {
 
 /// Applies an edit to a draft; returns the tool's name and what the agent says it did.
 pub fn apply(edit: &Edit, draft: &mut Value) -> (&'static str, String) {
+    if !draft.get("t").is_some_and(Value::is_array) {
+        *draft = json!({"t": [], "d": 0});
+    }
     let len = video_ms(draft);
-    let tracks = loop {
-        match draft.get_mut("t") {
-            Some(Value::Array(tracks)) => break tracks,
-            _ => *draft = json!({"t": [], "d": 0}),
-        }
+    let Some(Value::Array(tracks)) = draft.get_mut("t") else {
+        return ("noop", String::new()); // not reached: `t` was made an array above
     };
     let (tool, said) = match edit {
         Edit::AddVideo { title, seconds } => {

@@ -194,23 +194,25 @@ impl Simulator {
             }
             return r;
         }
-        // Dispatched by the route table the client and the proxy use too.
-        let (route, ids) = match lookup(&req.method, &req.path) {
-            Lookup::Found(route, ids) => (route, ids),
-            Lookup::WrongMethod(_) | Lookup::NotFound => {
-                entry.problems.push("unknown endpoint".into());
-                return json_response(404, json!({"detail": "Not Found"}));
-            }
+        // Dispatched by the route table the client and the proxy use too. Every path but the
+        // anonymous-token call is authenticated first, unknown ones included, as a server
+        // behind an auth layer answers.
+        let found = match lookup(&req.method, &req.path) {
+            Lookup::Found(route, ids) => Some((route, ids)),
+            Lookup::WrongMethod(_) | Lookup::NotFound => None,
         };
-        let id = ids.first().copied().unwrap_or_default();
-        let user = if route.authorized {
-            match self.authenticate(req, entry) {
+        let user = match found {
+            Some((route, _)) if !route.authorized => String::new(),
+            _ => match self.authenticate(req, entry) {
                 Ok(u) => u,
                 Err(r) => return r,
-            }
-        } else {
-            String::new()
+            },
         };
+        let Some((route, ids)) = found else {
+            entry.problems.push("unknown endpoint".into());
+            return json_response(404, json!({"detail": "Not Found"}));
+        };
+        let id = ids.first().copied().unwrap_or_default();
         match route.id {
             RouteId::AnonymousToken => self.anonymous_token(req, entry),
             RouteId::CreateSession => self.create_session(req, &user, entry),

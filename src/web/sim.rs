@@ -20,7 +20,7 @@ use web_sys::{
 
 use super::cancel::Cancel;
 use super::host;
-use crate::core::error::NemoError;
+use crate::core::error::{ErrorKind, NemoError};
 use crate::sim::plan::Step;
 use crate::sim::{SimBody, SimRequest, SimResponse, Simulator};
 
@@ -215,6 +215,7 @@ pub(crate) async fn answer(
     let s = sim.clone();
     let on_abort: Rc<dyn Fn()> = Rc::new(move || s.borrow_mut().mark_aborted(index));
     response(resp, signal, on_abort).map_err(|_| {
-        NemoError::protocol("SIM_RESPONSE", "the simulated response could not be made")
+        let msg = "the simulated response could not be made";
+        NemoError::new(ErrorKind::Server, "SIM_RESPONSE", false, msg)
     })
 }

@@ -419,6 +419,15 @@ test("handle routes by intent and does the work", async () => {
   assert.equal(exp.url, "http://sim.test/sim/video.mp4");
 });
 
+test("simulator options read as JSON.stringify writes them; bad ones are typed errors", async () => {
+  // A key set to undefined or to a function takes its default, as in JSON.
+  const { client } = setup({ heartbeatMs: undefined, onRequest: () => {}, faults: { dropStream: undefined } });
+  assert.ok((await client.chat(PROMPT)).text.includes("Done!"));
+  for (const bad of [{ renderForm: "gif" }, { seed: "7" }, { faults: 3 }, { seed: 10n }]) {
+    assert.throws(() => createSimulator(bad), (e) => e.name === "NemoError" && e.code === "BAD_OPTION", JSON.stringify(Object.keys(bad)));
+  }
+});
+
 test("bad input is a typed error, never a crash", async () => {
   assert.throws(() => new nemo.NemoClient({ pollIntervalMs: -5 }), (e) => e.name === "NemoError" && e.kind === "refused");
   assert.throws(() => new nemo.NemoClient({ baseUrl: "ftp://x" }), (e) => e.code === "BAD_BASE_URL");

@@ -11,7 +11,7 @@
 //! - `readers.rs`: each endpoint's `data` read into the client's types.
 //!
 //! Does not own: sending (the shell), retry decisions (`session.rs`), the export job
-//! (`render.rs`), what an error code means (`error`).
+//! (`render/`), what an error code means (`error/table.rs`).
 
 mod envelope;
 mod readers;

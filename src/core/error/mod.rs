@@ -212,16 +212,6 @@ impl NemoError {
         self.kind == ErrorKind::Timeout
     }
 
-    /// The request did not complete (no answer, or a dropped stream).
-    pub fn is_network(&self) -> bool {
-        self.kind == ErrorKind::Network
-    }
-
-    /// The session is gone (1002, or ADK's 404 `Session not found`).
-    pub fn is_session_gone(&self) -> bool {
-        self.kind == ErrorKind::Session
-    }
-
     /// Rate limited (429).
     pub fn is_rate_limited(&self) -> bool {
         self.kind == ErrorKind::RateLimit
@@ -323,8 +313,6 @@ mod tests {
     fn predicates() {
         assert!(NemoError::aborted().is_aborted());
         assert!(NemoError::timeout("T", "x").is_timeout());
-        assert!(NemoError::network("x").is_network());
-        assert!(NemoError::from_code(1002, "", &Caller::default()).is_session_gone());
         assert!(NemoError::from_code(429, "", &Caller::default()).is_rate_limited());
         assert!(!NemoError::from_code(500, "", &Caller::default()).is_aborted());
     }

@@ -32,6 +32,7 @@ pub use forward::{
 pub use limit::{rate_limit_key, rate_limited, without_limiter};
 
 use super::api::{CallKind, Lookup, Route, RouteId, is_api_path, is_valid_id, lookup};
+use super::error::{ErrorKind, NemoError};
 
 /// What the shell gives the decision.
 #[derive(Clone, Copy, Debug, Default)]
@@ -73,6 +74,53 @@ impl Refusal {
             code,
             message: message.into(),
             headers: Vec::new(),
+        }
+    }
+
+    /// The upstream could not be reached.
+    pub fn upstream_unreachable() -> Self {
+        Refusal::new(
+            502,
+            "UPSTREAM_UNREACHABLE",
+            "the video API could not be reached",
+        )
+    }
+
+    /// A page path with no page (the worker has no `ASSETS` binding).
+    pub fn no_page() -> Self {
+        Refusal::new(404, "NOT_FOUND", "no page here")
+    }
+
+    /// The worker failed on this request (never a stack trace or a token).
+    pub fn internal() -> Self {
+        Refusal::new(500, "INTERNAL", "the worker failed on this request")
+    }
+
+    /// `NEMO_SIMULATE=1` in a build that carries no simulator.
+    pub fn no_simulator() -> Self {
+        Refusal::new(
+            501,
+            "NO_SIMULATOR",
+            "this build has no simulator: use the sim-web output",
+        )
+    }
+
+    /// `SIM_OPTIONS` could not be read.
+    pub fn bad_simulator_options(err: &NemoError) -> Self {
+        Refusal::new(
+            500,
+            "BAD_SIM_OPTIONS",
+            format!("SIM_OPTIONS: {}", err.message),
+        )
+    }
+
+    /// The simulator could not answer: the request's fault (unreadable) or its own.
+    pub fn simulator_failed(err: &NemoError) -> Self {
+        match err.kind {
+            ErrorKind::Refused | ErrorKind::Protocol => {
+                Refusal::new(400, "BAD_REQUEST", err.message.clone())
+            }
+            _ => Refusal::new(500, "SIMULATOR_FAILED", err.message.clone()),
         }
     }
 

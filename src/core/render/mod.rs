@@ -20,7 +20,7 @@
 //! Outputs besides the step: [`RenderOutput::Progress`] for the user, and
 //! [`RenderOutput::Persist`]/[`RenderOutput::Forget`] for the shell's storage.
 //!
-//! Does not own: HTTP (the shell), the request bodies (`api.rs`), auth and rate-limit retries
+//! Does not own: HTTP (the shell), the request bodies (`api/request.rs`), auth and rate-limit retries
 //! (`session.rs`, applied to each request before its result reaches this machine).
 
 use std::collections::VecDeque;
@@ -332,7 +332,7 @@ impl RenderJob {
                     until: now.saturating_add(self.config.poll_interval_ms),
                 };
             }
-            Err(e) if e.retryable && !retried && e.kind != ErrorKind::Aborted => {
+            Err(e) if e.retryable && !retried && !e.is_aborted() => {
                 self.id = render_id(now, Some(&self.id));
                 self.phase = Phase::Submitting { retried: true };
             }

@@ -21,6 +21,9 @@ pub(crate) struct Reply {
     /// What the client says in its own words beyond the streamed turn: the result of each
     /// action it carried out (for an intent other than chat, the whole message).
     pub notes: Vec<String>,
+    /// An action of a successful turn that failed (the agent's "click Export" refused on
+    /// the free plan, say): its user message is in `text`, not in `notes`.
+    pub error: Option<NemoError>,
     /// The video, when an export finished.
     pub url: Option<String>,
 }
@@ -54,16 +57,17 @@ impl Client {
             Intent::Chat => {
                 let r = self.chat(text, on_event, cancel).await?;
                 let mut notes = Vec::new();
+                let mut error = None;
                 for action in &r.actions {
                     match action {
-                        // The agent's "click Export": run it; a failure is said, not thrown,
-                        // since the turn itself succeeded.
+                        // The agent's "click Export": run it; a failure is reported beside the
+                        // reply, not thrown, since the turn itself succeeded.
                         GuiAction::Export => match self.export(None, on_progress, cancel).await {
                             Ok(d) => {
                                 notes.push(reply::exported(&d.url));
                                 url = Some(d.url);
                             }
-                            Err(e) => notes.push(e.user_message),
+                            Err(e) => error = Some(e),
                         },
                         GuiAction::State | GuiAction::Timeline => {
                             notes.push(self.state(cancel).await?.summary)
@@ -75,10 +79,13 @@ impl Client {
                         }
                     }
                 }
+                let mut said = notes.clone();
+                said.extend(error.as_ref().map(|e| e.user_message.clone()));
                 return Ok(Reply {
                     intent,
-                    text: reply::chat(&r.text, r.changes.as_deref(), &notes),
+                    text: reply::chat(&r.text, r.changes.as_deref(), &said),
                     notes,
+                    error,
                     url,
                 });
             }
@@ -87,6 +94,7 @@ impl Client {
             intent,
             text: said.clone(),
             notes: vec![said],
+            error: None,
             url,
         })
     }

@@ -178,14 +178,7 @@ async fn forward(
     let fetcher = Fetcher::new(None).map_err(|e| JsValue::from_str(&e.message))?;
     let upstream = match fetcher.fetch(&out, &Cancel::new(None), None).await {
         Ok(inflight) => inflight.into_response(),
-        Err(_) => {
-            let r = Refusal::new(
-                502,
-                "UPSTREAM_UNREACHABLE",
-                "the video API could not be reached",
-            );
-            return refusal(&r, cors);
-        }
+        Err(_) => return refusal(&Refusal::upstream_unreachable(), cors),
     };
     let content_type = header_of(&upstream, "content-type").unwrap_or_default();
     if proxy::streams_through(route.kind, &content_type) {
@@ -214,7 +207,7 @@ async fn assets(env: &JsValue, request: &Request) -> Result<Response, JsValue> {
     let assets = host::get(env, "ASSETS");
     match host::get(&assets, "fetch").dyn_into::<Function>() {
         Ok(f) => Ok(settle(f.call1(&assets, request)).await?.unchecked_into()),
-        Err(_) => refusal(&Refusal::new(404, "NOT_FOUND", "no page here"), &[]),
+        Err(_) => refusal(&Refusal::no_page(), &[]),
     }
 }
 
@@ -264,9 +257,6 @@ async fn handle(request: Request, env: JsValue) -> Result<Response, JsValue> {
 pub(crate) async fn respond_to(request: Request, env: JsValue) -> Result<Response, JsValue> {
     match handle(request, env).await {
         Ok(r) => Ok(r),
-        Err(_) => refusal(
-            &Refusal::new(500, "INTERNAL", "the worker failed on this request"),
-            &[],
-        ),
+        Err(_) => refusal(&Refusal::internal(), &[]),
     }
 }

@@ -23,13 +23,7 @@ fn instance(env: &JsValue) -> Result<Rc<RefCell<Simulator>>, Refusal> {
         Some(json) => SimOptions::from_json(&json),
         None => Ok(SimOptions::default()),
     }
-    .map_err(|e| {
-        Refusal::new(
-            500,
-            "BAD_SIM_OPTIONS",
-            format!("SIM_OPTIONS: {}", e.message),
-        )
-    })?;
+    .map_err(|e| Refusal::bad_simulator_options(&e))?;
     let sim = Rc::new(RefCell::new(Simulator::new(opts)));
     SIM.with(|s| *s.borrow_mut() = Some(sim.clone()));
     Ok(sim)
@@ -47,7 +41,7 @@ pub(super) async fn answer(
     };
     let r = match crate::web::sim::answer(&sim, request.as_ref(), &JsValue::UNDEFINED).await {
         Ok(r) => r,
-        Err(e) => return refusal(&Refusal::new(400, "BAD_REQUEST", e.message), cors),
+        Err(e) => return refusal(&Refusal::simulator_failed(&e), cors),
     };
     for (k, v) in cors {
         let _ = r.headers().set(k, v);

@@ -13,10 +13,5 @@ pub(super) async fn answer(
     _request: &Request,
     cors: &[(&'static str, String)],
 ) -> Result<Response, JsValue> {
-    let r = Refusal::new(
-        501,
-        "NO_SIMULATOR",
-        "this build has no simulator: use the sim-web output",
-    );
-    refusal(&r, cors)
+    refusal(&Refusal::no_simulator(), cors)
 }
