@@ -1,10 +1,8 @@
-// The module worker: the simulator-enabled web build, initialised once per isolate, and one
-// handler. Everything it does is in the wasm module (src/js/worker.rs, src/core/proxy.rs).
-import { initSync, handleWorkerRequest } from "../pkg/sim-web/nemo_video.js";
-import wasm from "../pkg/sim-web/nemo_video_bg.wasm";
+// The deployable worker: the production build (pkg/worker: the edge handler, no simulator).
+import * as glue from "../pkg/worker/nemo_video.js";
+import wasm from "../pkg/worker/nemo_video_bg.wasm";
+import { entry } from "./entry.js";
 
-initSync({ module: wasm });
-
-export default {
-  fetch: (request, env, ctx) => handleWorkerRequest(request, env, ctx),
-};
+const worker = entry(glue, wasm);
+export const NemoLedger = worker.NemoLedger;
+export default worker.handler;

@@ -291,12 +291,25 @@ function wire() {
   chatSection.addEventListener("drop", (e) => { e.preventDefault(); ui.drop.hidden = true; upload([...e.dataTransfer.files]); });
 }
 
+/** How the worker serving this page connects to the API: with a server token the worker adds
+ *  it (and keeps visitors apart), otherwise each visitor gets its own anonymous token. A page
+ *  served from anywhere else has no config and goes anonymous. */
+async function workerConfig() {
+  try {
+    const res = await fetch("config.json", { credentials: "same-origin" });
+    return res.ok ? await res.json() : {};
+  } catch {
+    return {};
+  }
+}
+
 async function main() {
   wire();
-  await init();
+  const [config] = await Promise.all([workerConfig(), init()]);
   const sim = params.has("sim");
   client = new NemoClient({
     baseUrl: location.origin,
+    serverToken: config.serverToken === true,
     pollIntervalMs: numberParam("pollIntervalMs") ?? (sim ? 1500 : undefined),
     stillWorkingMs: numberParam("stillWorkingMs"),
     dropPollMs: numberParam("dropPollMs"),

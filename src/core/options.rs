@@ -21,6 +21,8 @@ pub struct RawOptions {
     pub base_url: Option<String>,
     /// `token` (NEMO_TOKEN).
     pub token: Option<String>,
+    /// `serverToken`: a proxy in front of the API adds the token.
+    pub server_token: Option<bool>,
     /// `clientId`.
     pub client_id: Option<String>,
     /// `language`.
@@ -56,6 +58,9 @@ pub struct ClientOptions {
     pub api: ApiConfig,
     /// A configured token (never refreshed, never stored).
     pub token: Option<Token>,
+    /// The proxy in front of the API adds the token: the client sends none and never asks for
+    /// an anonymous one.
+    pub server_token: bool,
     /// A configured client id.
     pub client_id: Option<String>,
     /// Session language.
@@ -109,6 +114,13 @@ impl RawOptions {
             Some(t) => Some(Token::new(t)?),
             None => None,
         };
+        let server_token = self.server_token.unwrap_or(false);
+        if server_token && token.is_some() {
+            return Err(NemoError::refused(
+                "BAD_OPTION",
+                "token and serverToken exclude each other: with serverToken the proxy adds the token",
+            ));
+        }
         if let Some(id) = &self.client_id
             && !super::api::is_valid_id(id)
         {
@@ -132,6 +144,7 @@ impl RawOptions {
         Ok(ClientOptions {
             api,
             token,
+            server_token,
             client_id: self.client_id,
             language,
             poll_interval_ms: duration("pollIntervalMs", self.poll_interval_ms, 30_000)?,

@@ -6,14 +6,15 @@
 //!
 //!    ```text
 //!    NeedClientId ─(host makes a UUID v4)─▶ NeedToken ─(anonymous token)─▶ NeedSession ─▶ Ready
-//!         (skipped with a configured token ──────────────────────────────▶)
+//!         (skipped with a configured token, or a proxy that adds one ────▶)
 //!    ```
 //!
 //! 2. [`RetryPolicy`], the error table applied to one call, at most one retry per call:
 //!    1001 → a new token for the same client id, then retry (never with a configured token:
 //!    report it); 1002 or ADK's "Session not found" → a new session, then retry; 400 → make
-//!    sure a client id is sent, then retry; 429 → wait `Retry-After` (capped at 5 minutes) or
-//!    `rate_limit_wait_ms`, then retry. Nothing else is retried.
+//!    sure a client id is sent, then retry; 429 → wait `Retry-After` or `rate_limit_wait_ms`,
+//!    then retry (a `Retry-After` over 5 minutes is not waited for: reported at once). Nothing
+//!    else is retried.
 //!
 //!    A chat POST follows the same table, and only it: each of these is a rejection that
 //!    proves the agent never started, so retrying cannot run (or bill) the work twice. A
@@ -39,8 +40,11 @@ pub struct Credentials {
     pub client_id: Option<String>,
     /// The bearer token.
     pub token: Option<Token>,
-    /// The token was configured (`NEMO_TOKEN`), not acquired: never refreshed.
+    /// The token was configured (`NEMO_TOKEN`, or held by the proxy), not acquired: never
+    /// refreshed.
     pub configured: bool,
+    /// The proxy in front of the API adds the token (`serverToken`): none is sent.
+    pub proxied: bool,
     /// The anonymous user's id (for the bind link).
     pub user_id: Option<String>,
     /// The session id.
@@ -72,11 +76,21 @@ impl Credentials {
         }
     }
 
+    /// Credentials for a client whose proxy adds the token.
+    pub fn proxied() -> Self {
+        Credentials {
+            configured: true,
+            proxied: true,
+            ..Self::default()
+        }
+    }
+
     /// What `connect()` must do next.
     pub fn connect_step(&self) -> ConnectStep {
-        if self.token.is_none() && self.client_id.is_none() {
+        let need_token = self.token.is_none() && !self.proxied;
+        if need_token && self.client_id.is_none() {
             ConnectStep::NeedClientId
-        } else if self.token.is_none() {
+        } else if need_token {
             ConnectStep::NeedToken
         } else if self.session_id.is_none() {
             ConnectStep::NeedSession
@@ -156,7 +170,11 @@ impl RetryPolicy {
         match err.recovery {
             Recovery::Report => Decision::Fail(err),
             Recovery::RefreshToken if creds.configured => {
-                let msg = "The configured API token was refused (expired or invalid). Set a valid NEMO_TOKEN.";
+                let msg = if creds.proxied {
+                    "The service refused the server's API token. Its operator must set a valid NEMO_TOKEN."
+                } else {
+                    "The configured API token was refused (expired or invalid). Set a valid NEMO_TOKEN."
+                };
                 Decision::Fail(NemoError {
                     retryable: false,
                     recovery: Recovery::Report,
@@ -168,12 +186,15 @@ impl RetryPolicy {
             Recovery::RefreshToken => Decision::RefreshToken,
             Recovery::NewSession => Decision::NewSession,
             Recovery::SendClientId => Decision::EnsureClientId,
+            // A wait longer than the cap (a daily budget spent) is not waited for: the caller
+            // hears it at once, with `retry_after_ms`.
+            Recovery::WaitAndRetry
+                if err.retry_after_ms.is_some_and(|w| w > MAX_RETRY_AFTER_MS) =>
+            {
+                Decision::Fail(err)
+            }
             Recovery::WaitAndRetry => {
-                let wait = err
-                    .retry_after_ms
-                    .unwrap_or(self.rate_limit_wait_ms)
-                    .min(MAX_RETRY_AFTER_MS);
-                Decision::Wait(wait)
+                Decision::Wait(err.retry_after_ms.unwrap_or(self.rate_limit_wait_ms))
             }
         }
     }
@@ -231,6 +252,9 @@ mod tests {
         let configured = Credentials::with_token(Token::new("nemo").unwrap());
         assert_eq!(configured.connect_step(), ConnectStep::NeedSession);
         assert!(!configured.caller().anonymous);
+        let proxied = Credentials::proxied();
+        assert_eq!(proxied.connect_step(), ConnectStep::NeedSession);
+        assert!(!proxied.caller().anonymous);
     }
 
     #[test]
@@ -298,6 +322,16 @@ mod tests {
     }
 
     #[test]
+    fn a_proxied_token_is_never_refreshed_and_the_operator_is_named() {
+        let mut c = Credentials::proxied();
+        c.session_id = Some("s".into());
+        let Decision::Fail(e) = RetryPolicy::new(&c, 1).decide(code(1001), &c) else {
+            panic!()
+        };
+        assert!(!e.retryable && e.user_message.contains("operator"));
+    }
+
+    #[test]
     fn concurrent_1001_share_one_refresh() {
         let mut c = anon();
         let mut a = RetryPolicy::new(&c, 1);
@@ -318,10 +352,16 @@ mod tests {
             RetryPolicy::new(&c, 30_000).decide(e.clone(), &c),
             Decision::Wait(7_000)
         );
+        e.retry_after_ms = Some(MAX_RETRY_AFTER_MS);
+        assert_eq!(
+            RetryPolicy::new(&c, 30_000).decide(e.clone(), &c),
+            Decision::Wait(MAX_RETRY_AFTER_MS)
+        );
+        // Longer than the cap (a daily budget spent): not waited for, reported with its wait.
         e.retry_after_ms = Some(86_400_000);
         assert_eq!(
-            RetryPolicy::new(&c, 30_000).decide(e, &c),
-            Decision::Wait(MAX_RETRY_AFTER_MS)
+            RetryPolicy::new(&c, 30_000).decide(e.clone(), &c),
+            Decision::Fail(e)
         );
         assert_eq!(
             RetryPolicy::new(&c, 10).decide(code(429), &c),

@@ -39,6 +39,9 @@ export interface NemoClientOptions {
   baseUrl?: string;
   /** A configured token (NEMO_TOKEN). Without it an anonymous token is acquired. */
   token?: string;
+  /** The proxy in front of the API adds the token (a worker holding NEMO_TOKEN): the client
+   *  sends none and never asks for an anonymous one. Excludes `token`. */
+  serverToken?: boolean;
   /** X-Client-Id; default the stored one, else a new UUID v4. */
   clientId?: string;
   /** Session language, default "en". */
@@ -55,7 +58,7 @@ export interface NemoClientOptions {
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
   /** Export poll period, default 30000. */
   pollIntervalMs?: number;
-  /** 429 wait without Retry-After, default 30000 (a Retry-After wins, capped at 5 min). */
+  /** 429 wait without Retry-After, default 30000 (a Retry-After wins; one over 5 min is not waited for: the call rejects at once with retryAfterMs). */
   rateLimitWaitMs?: number;
   /** First state poll after a dropped stream, default 30000; later polls at twice that. */
   dropPollMs?: number;
@@ -199,6 +202,7 @@ fn read_options(o: &JsValue) -> Result<(RawOptions, Option<js_sys::Function>, Js
     let raw = RawOptions {
         base_url: opt::string(&o, "baseUrl")?,
         token: opt::string(&o, "token")?,
+        server_token: opt::boolean(&o, "serverToken")?,
         client_id: opt::string(&o, "clientId")?,
         language: opt::string(&o, "language")?,
         skill_source: opt::string(&o, "skillSource")?,

@@ -37,6 +37,13 @@ pub fn string(opts: &JsValue, name: &str) -> Result<Option<String>, NemoError> {
         .transpose()
 }
 
+/// A boolean option.
+pub fn boolean(opts: &JsValue, name: &str) -> Result<Option<bool>, NemoError> {
+    field(opts, name)
+        .map(|v| v.as_bool().ok_or_else(|| bad(name, "true or false")))
+        .transpose()
+}
+
 /// A number option.
 pub fn number(opts: &JsValue, name: &str) -> Result<Option<f64>, NemoError> {
     field(opts, name)

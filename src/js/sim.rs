@@ -13,7 +13,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::error::to_js;
 use crate::core::error::NemoError;
-use crate::sim::{Faults, LogEntry, SimOptions, Simulator};
+use crate::sim::{Faults, LogEntry, Simulator};
 use crate::web::host;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -114,7 +114,7 @@ fn log_to_js(e: &LogEntry) -> JsValue {
 pub fn create_simulator(options: Option<SimulatorOptionsJs>) -> Result<JsValue, JsValue> {
     let options = options.map_or(JsValue::UNDEFINED, Into::into);
     let opts = json_of(&options)
-        .and_then(|v| SimOptions::from_value(v.as_ref()))
+        .and_then(|v| crate::web::sim::options(v.as_ref()))
         .map_err(|e| to_js(&e))?;
     let sim = Rc::new(RefCell::new(Simulator::new(opts)));
     let s = sim.clone();

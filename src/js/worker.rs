@@ -16,3 +16,11 @@ pub fn handle_worker_request(request: Request, env: JsValue, ctx: JsValue) -> Pr
             .map(Into::into)
     })
 }
+
+/// The ledger's one operation, for the `NemoLedger` Durable Object (`worker/ledger.js`): the
+/// stored record (or `null`) and the operation, both JSON, in; `{"state", "answer"}` out.
+/// The decision is `core::proxy::ledger`'s; the object only stores what it returns.
+#[wasm_bindgen(js_name = ledgerApply)]
+pub fn ledger_apply(stored: Option<String>, op: &str) -> String {
+    crate::core::proxy::ledger::apply_json(stored.as_deref(), op)
+}

@@ -57,14 +57,14 @@ impl Simulator {
         }
         if take(&mut self.opts.faults.out_of_credits)
             || self
-                .users
-                .get(user)
+                .user(user)
                 .is_some_and(|u| u.credits < self.opts.chat_cost)
         {
             return api_error(200, 2001, "insufficient credits");
         }
-        if let Some(u) = self.users.get_mut(user) {
-            u.credits -= self.opts.chat_cost;
+        let cost = self.opts.chat_cost;
+        if let Some(u) = self.user_mut(user) {
+            u.credits -= cost;
         }
         self.turns += 1;
         let n = self.turns;

@@ -21,6 +21,7 @@
 //! Does not own: delivering bytes with real timers (the JS adapter, `js/sim.rs`).
 
 pub mod agent;
+mod bounded;
 mod chat;
 mod options;
 pub mod plan;
@@ -29,6 +30,8 @@ mod upload;
 mod wire;
 
 use std::collections::HashMap;
+
+use bounded::{Bounded, MAX_ENTRIES};
 
 use serde_json::{Value, json};
 
@@ -80,60 +83,110 @@ struct User {
 pub struct Simulator {
     opts: SimOptions,
     rng: Rng,
+    /// The generator of session ids, user ids and tokens.
+    ids: Rng,
     /// token → (user id, valid)
-    tokens: HashMap<String, (String, bool)>,
-    users: HashMap<String, User>,
-    client_users: HashMap<String, String>,
-    sessions: HashMap<String, Session>,
-    renders: HashMap<String, Render>,
-    next_session: u64,
+    /// Anonymous tokens → (user id, valid).
+    tokens: Bounded<(String, bool)>,
+    /// The configured tokens → valid (never forgotten), and their registered user.
+    known: HashMap<String, bool>,
+    registered: User,
+    users: Bounded<User>,
+    client_users: Bounded<String>,
+    sessions: Bounded<Session>,
+    renders: Bounded<Render>,
     turns: u64,
     edits: u32,
     authed_calls: u32,
+    /// The newest requests (at most [`MAX_LOG`]); `log_base` were dropped before them.
     log: Vec<LogEntry>,
+    log_base: usize,
 }
+
+/// Requests the log keeps.
+pub const MAX_LOG: usize = 10_000;
+
+/// The user id of the configured tokens.
+const REGISTERED: &str = "user_registered";
 
 impl Simulator {
     /// A simulator with these options.
     pub fn new(opts: SimOptions) -> Self {
         let rng = Rng::new(opts.seed);
-        let tokens = opts
+        let ids = Rng::new(opts.id_seed.unwrap_or(opts.seed ^ 0x9E37_79B9_7F4A_7C15));
+        let registered = User {
+            credits: opts.credits,
+        };
+        let known = opts
             .known_tokens
             .iter()
-            .map(|t| (t.clone(), ("user_registered".to_owned(), true)))
+            .map(|t| (t.clone(), true))
             .collect();
-        let mut users = HashMap::new();
-        users.insert(
-            "user_registered".to_owned(),
-            User {
-                credits: opts.credits,
-            },
-        );
         Simulator {
             opts,
             rng,
-            tokens,
-            users,
-            client_users: HashMap::new(),
-            sessions: HashMap::new(),
-            renders: HashMap::new(),
-            next_session: 7_350_000_000_000_000_001,
+            ids,
+            tokens: Bounded::new(MAX_ENTRIES),
+            known,
+            registered,
+            users: Bounded::new(MAX_ENTRIES),
+            client_users: Bounded::new(MAX_ENTRIES),
+            sessions: Bounded::new(MAX_ENTRIES),
+            renders: Bounded::new(MAX_ENTRIES),
             turns: 0,
             edits: 0,
             authed_calls: 0,
             log: Vec::new(),
+            log_base: 0,
         }
     }
 
-    /// The request log.
+    /// The request log: the newest requests, at most [`MAX_LOG`].
     pub fn log(&self) -> &[LogEntry] {
         &self.log
     }
 
-    /// Records that the client hung up on request `index` of the log.
-    pub fn mark_aborted(&mut self, index: usize) {
-        if let Some(e) = self.log.get_mut(index) {
+    /// The number of the newest request (for [`Simulator::mark_aborted`]); requests are
+    /// numbered from 0 in the order they came, whatever the log has dropped since.
+    pub fn last_request(&self) -> usize {
+        (self.log_base + self.log.len()).saturating_sub(1)
+    }
+
+    /// Records that the client hung up on request number `n`.
+    pub fn mark_aborted(&mut self, n: usize) {
+        if let Some(e) = n
+            .checked_sub(self.log_base)
+            .and_then(|i| self.log.get_mut(i))
+        {
             e.aborted = true;
+        }
+    }
+
+    /// A new session id: 19 digits, as the API's, drawn from the generator (a worker seeds it
+    /// from crypto randomness, so ids cannot be guessed from one another).
+    fn new_session_id(&mut self) -> String {
+        loop {
+            let id =
+                (7_350_000_000_000_000_000 + self.ids.below(10_000_000_000_000_000)).to_string();
+            if !self.sessions.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn user(&self, id: &str) -> Option<&User> {
+        if id == REGISTERED {
+            Some(&self.registered)
+        } else {
+            self.users.get(id)
+        }
+    }
+
+    fn user_mut(&mut self, id: &str) -> Option<&mut User> {
+        if id == REGISTERED {
+            Some(&mut self.registered)
+        } else {
+            self.users.get_mut(id)
         }
     }
 
@@ -146,6 +199,9 @@ impl Simulator {
     pub fn expire_tokens(&mut self) {
         for v in self.tokens.values_mut() {
             v.1 = false;
+        }
+        for valid in self.known.values_mut() {
+            *valid = false;
         }
     }
 
@@ -180,6 +236,11 @@ impl Simulator {
         let resp = self.route(req, &mut entry);
         entry.status = resp.status;
         self.log.push(entry);
+        if self.log.len() > MAX_LOG {
+            let drop = MAX_LOG / 2;
+            self.log.drain(..drop);
+            self.log_base += drop;
+        }
         resp
     }
 
@@ -219,7 +280,7 @@ impl Simulator {
             RouteId::Chat => self.chat(req, &user, entry),
             RouteId::Upload => self.upload(req, &user, id, entry),
             RouteId::Credits => {
-                let c = self.users.get(&user).map_or(0.0, |u| u.credits);
+                let c = self.user(&user).map_or(0.0, |u| u.credits);
                 envelope(json!({"available": c, "frozen": 0, "total": c}))
             }
             RouteId::State => match self.session(id, &user) {
@@ -253,7 +314,7 @@ impl Simulator {
         let user = match self.client_users.get(client) {
             Some(u) => u.clone(),
             None => {
-                let u = format!("anon_{:012x}", self.rng.next_u64() & 0xFFFF_FFFF_FFFF);
+                let u = format!("anon_{:012x}", self.ids.next_u64() & 0xFFFF_FFFF_FFFF);
                 self.client_users.insert(client.to_owned(), u.clone());
                 self.users.insert(
                     u.clone(),
@@ -268,11 +329,11 @@ impl Simulator {
         self.tokens.retain(|_, (u, _)| *u != user);
         let token = format!(
             "nmv_usr_{:016x}{:016x}",
-            self.rng.next_u64(),
-            self.rng.next_u64()
+            self.ids.next_u64(),
+            self.ids.next_u64()
         );
         self.tokens.insert(token.clone(), (user.clone(), true));
-        let credits = self.users.get(&user).map_or(0.0, |u| u.credits);
+        let credits = self.user(&user).map_or(0.0, |u| u.credits);
         envelope(
             json!({"token": token, "credits": credits, "user_id": user, "expires_at": "2026-12-02T00:00:00Z"}),
         )
@@ -296,15 +357,22 @@ impl Simulator {
                 if let Some(t) = self.tokens.get_mut(token) {
                     t.1 = false;
                 }
+                if let Some(valid) = self.known.get_mut(token) {
+                    *valid = false;
+                }
             } else {
                 *n -= 1;
             }
         }
-        match self.tokens.get(token) {
+        let found = match self.known.get(token) {
+            Some(valid) => Some((REGISTERED.to_owned(), *valid)),
+            None => self.tokens.get(token).cloned(),
+        };
+        match found {
             Some((user, true)) => {
                 entry.auth = "valid";
                 self.authed_calls += 1;
-                Ok(user.clone())
+                Ok(user)
             }
             Some((_, false)) => {
                 entry.auth = "expired";
@@ -350,8 +418,7 @@ impl Simulator {
                 json!({"detail": [{"loc": ["body"], "msg": "task_name and language required"}]}),
             );
         }
-        let id = self.next_session.to_string();
-        self.next_session += 1;
+        let id = self.new_session_id();
         self.sessions.insert(
             id.clone(),
             Session {

@@ -62,8 +62,11 @@ pub enum RenderForm {
 /// Simulator options.
 #[derive(Clone, Debug)]
 pub struct SimOptions {
-    /// Seed of the generator.
+    /// Seed of the generator of the simulator's behaviour (chunking, wording).
     pub seed: u64,
+    /// Seed of the generator of its ids and tokens: from crypto randomness in a worker or a
+    /// `createSimulator` given no `seed` (so ids cannot be guessed), else derived from `seed`.
+    pub id_seed: Option<u64>,
     /// Timing of streams.
     pub timing: Timing,
     /// Every Nth edit is silent (3: about a third, as API.md's "about 30%"); 0: never.
@@ -90,6 +93,7 @@ impl Default for SimOptions {
     fn default() -> Self {
         SimOptions {
             seed: 42,
+            id_seed: None,
             timing: Timing {
                 chunk_delay_ms: 15,
                 work_ms: 1200,
@@ -223,6 +227,7 @@ impl SimOptions {
         };
         Ok(SimOptions {
             seed: f.whole("seed")?.unwrap_or(d.seed),
+            id_seed: None,
             timing: Timing {
                 chunk_delay_ms: f.whole("chunkDelayMs")?.unwrap_or(d.timing.chunk_delay_ms),
                 work_ms: f.whole("workMs")?.unwrap_or(d.timing.work_ms),

@@ -416,3 +416,39 @@ fn render_forms_and_failures() {
         assert_eq!((dl.status, bytes(&dl)), (200, TINY_MP4.to_vec()));
     }
 }
+
+#[test]
+fn memory_stays_bounded_over_a_long_run() {
+    let mut sim = Simulator::new(SimOptions::default());
+    let n = super::bounded::MAX_ENTRIES + 2_000;
+    for i in 0..n {
+        let mut r = req("POST", "/api/auth/anonymous-token", None, None);
+        for h in r.headers.iter_mut().filter(|(k, _)| k == "x-client-id") {
+            h.1 = format!("client-{i}");
+        }
+        sim.handle(&r);
+    }
+    assert!(sim.users.map_len() <= super::bounded::MAX_ENTRIES);
+    assert!(sim.tokens.map_len() <= super::bounded::MAX_ENTRIES);
+    assert!(sim.log().len() <= MAX_LOG);
+    // Requests keep their numbers after the log dropped the oldest.
+    assert_eq!(sim.last_request(), n - 1);
+    sim.mark_aborted(n - 1);
+    assert!(sim.log().last().unwrap().aborted);
+}
+
+#[test]
+fn ids_come_from_their_own_seed() {
+    let a = Simulator::new(SimOptions {
+        id_seed: Some(1),
+        ..SimOptions::default()
+    });
+    let b = Simulator::new(SimOptions {
+        id_seed: Some(2),
+        ..SimOptions::default()
+    });
+    let (mut a, mut b) = (a, b);
+    let (ta, _) = connect(&mut a);
+    let (tb, _) = connect(&mut b);
+    assert_ne!(ta, tb, "another id seed, other tokens");
+}

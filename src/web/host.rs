@@ -45,6 +45,12 @@ pub fn clear_timeout(handle: &JsValue) {
     }
 }
 
+/// 16 random bytes from the host's `crypto.getRandomValues` (a UUID v4: 122 of them random).
+#[cfg(any(feature = "worker", feature = "simulator"))]
+pub fn random_16() -> [u8; 16] {
+    uuid::Uuid::new_v4().into_bytes()
+}
+
 /// A new UUID v4 from the host's `crypto.getRandomValues`.
 pub fn new_uuid() -> String {
     uuid::Uuid::new_v4().to_string()

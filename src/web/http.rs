@@ -73,6 +73,8 @@ pub(crate) struct Outgoing<'a> {
     pub headers: Vec<(&'a str, &'a str)>,
     /// Body: a string, `FormData` or a `ReadableStream`.
     pub body: Option<JsValue>,
+    /// Answer a redirect as it is instead of following it (`redirect: "manual"`).
+    pub manual_redirect: bool,
 }
 
 impl Fetcher {
@@ -110,6 +112,7 @@ impl Fetcher {
             url: &req.url,
             headers: req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect(),
             body,
+            manual_redirect: false,
         };
         self.fetch(&out, cancel, ms).await
     }
@@ -136,6 +139,9 @@ impl Fetcher {
         ]);
         if let Some(body) = &out.body {
             host::set(&init, "body", body);
+        }
+        if out.manual_redirect {
+            host::set(&init, "redirect", &JsValue::from_str("manual"));
         }
         let fetch = self
             .function()
@@ -251,7 +257,12 @@ pub(crate) struct BodyReader {
 impl BodyReader {
     /// A reader over the response body (an absent body reads as ended).
     pub fn new(resp: &Response) -> Self {
-        let reader = resp.body().and_then(|b| {
+        Self::of(resp.body())
+    }
+
+    /// A reader over a stream (a request's body, say; `None` reads as ended).
+    pub fn of(stream: Option<web_sys::ReadableStream>) -> Self {
+        let reader = stream.and_then(|b| {
             b.get_reader()
                 .dyn_into::<ReadableStreamDefaultReader>()
                 .ok()

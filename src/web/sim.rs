@@ -22,7 +22,7 @@ use super::cancel::Cancel;
 use super::host;
 use crate::core::error::{ErrorKind, NemoError};
 use crate::sim::plan::Step;
-use crate::sim::{SimBody, SimRequest, SimResponse, Simulator};
+use crate::sim::{SimBody, SimOptions, SimRequest, SimResponse, Simulator};
 
 async fn await_promise(p: Result<Promise, JsValue>) -> Result<JsValue, NemoError> {
     let p = p.map_err(|_| NemoError::protocol("SIM_BAD_REQUEST", "unreadable request"))?;
@@ -202,6 +202,19 @@ fn response(
     }
 }
 
+/// The simulator's options with its ids and tokens seeded from the host's crypto, unless the
+/// options name a `seed` (a test that wants a run to repeat).
+pub(crate) fn options(json: Option<&serde_json::Value>) -> Result<SimOptions, NemoError> {
+    let mut opts = SimOptions::from_value(json)?;
+    if json.and_then(|v| v.get("seed")).is_none() {
+        let r = host::random_16();
+        let mut seed = [0u8; 8];
+        seed.copy_from_slice(&r[..8]);
+        opts.id_seed = Some(u64::from_le_bytes(seed));
+    }
+    Ok(opts)
+}
+
 /// Answers one `fetch(input, init)` call from `sim`: the request read, answered, and its
 /// response played.
 pub(crate) async fn answer(
@@ -211,7 +224,7 @@ pub(crate) async fn answer(
 ) -> Result<Response, NemoError> {
     let (req, signal) = read_request(input, init).await?;
     let resp = sim.borrow_mut().handle(&req);
-    let index = sim.borrow().log().len().saturating_sub(1);
+    let index = sim.borrow().last_request();
     let s = sim.clone();
     let on_abort: Rc<dyn Fn()> = Rc::new(move || s.borrow_mut().mark_aborted(index));
     response(resp, signal, on_abort).map_err(|_| {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { startWorker } from "../../worker/dev.mjs";
+import { simUpstream } from "../worker/upstreams.mjs";
 
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -31,8 +32,28 @@ after(async () => {
   await Promise.all(workers.map((w) => w.dispose()));
 });
 
+// Every Content-Security-Policy violation of a context, reported by the page itself.
+const violations = new WeakMap();
+async function newContext(options) {
+  const context = await browser.newContext(options);
+  const seen = [];
+  violations.set(context, seen);
+  await context.exposeFunction("reportCsp", (v) => seen.push(v));
+  await context.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (e) => window.reportCsp(`${e.violatedDirective} ${e.blockedURI}`)),
+  );
+  return context;
+}
+
+/** Closes a context; a test fails on any CSP violation its pages saw. */
+async function done(context) {
+  const seen = violations.get(context) ?? [];
+  await context.close();
+  assert.deepEqual(seen, [], "no Content-Security-Policy violation");
+}
+
 async function open(url, query = "sim=1&pollIntervalMs=200", viewport = { width: 1200, height: 860 }) {
-  const context = await browser.newContext({ viewport });
+  const context = await newContext({ viewport });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
@@ -57,7 +78,7 @@ test("load and connect: Ready, credits, welcome, remembered across reloads", asy
   assert.equal(await page.evaluate(() => Object.entries(localStorage).find(([k]) => k.endsWith(":session-id"))[1]), session);
   await shot(page, "01-connected");
   assert.deepEqual(errors, []);
-  await context.close();
+  await done(context);
 });
 
 test("a prompt streams in, tool progress is quiet, the timeline draws bars, the export plays", async () => {
@@ -93,7 +114,7 @@ test("a prompt streams in, tool progress is quiet, the timeline draws bars, the 
   assert.match(await page.getAttribute("#download", "href"), /\/sim\/video\.mp4$/);
   await shot(page, "03-exported-playing");
   assert.deepEqual(errors, []);
-  await context.close();
+  await done(context);
 });
 
 test("still working appears while only heartbeats arrive; Stop aborts the turn", async () => {
@@ -107,7 +128,7 @@ test("still working appears while only heartbeats arrive; Stop aborts the turn",
   await page.click("#stop");
   await page.waitForFunction(() => [...document.querySelectorAll(".msg.note")].some((n) => n.textContent === "Stopped."));
   assert.equal(await page.isVisible("#stop"), false);
-  await context.close();
+  await done(context);
 });
 
 test("a silent edit is shown as a change summary", async () => {
@@ -119,7 +140,7 @@ test("a silent edit is shown as a change summary", async () => {
   const agent = await page.$$eval(".msg.agent", (els) => els.map((e) => e.textContent));
   assert.ok(!agent.some((t) => t.startsWith("Done!")), "the edit came back with no closing text");
   await shot(page, "05-silent-edit");
-  await context.close();
+  await done(context);
 });
 
 test("upload: progress per file, text becomes the prompt, refused formats explained", async () => {
@@ -138,7 +159,7 @@ test("upload: progress per file, text becomes the prompt, refused formats explai
   assert.match(items[2][0], /report\.pdf: \.pdf files are not supported\. Accepted formats: mp4/);
   assert.equal(items[2][1], "err");
   await shot(page, "06-upload");
-  await context.close();
+  await done(context);
 });
 
 test("upload in a browser reports byte progress (XHR), not just start and finish", async () => {
@@ -156,7 +177,7 @@ test("upload in a browser reports byte progress (XHR), not just start and finish
   await page.waitForFunction(() => /big\.mp4: uploaded\./.test(document.querySelector("#uploads li")?.textContent ?? ""), null, { timeout: 30_000 });
   const partial = await page.evaluate(() => window.uploadTexts.filter((t) => /uploading… \((\d+) of 8192 KB\)/.test(t ?? "") && !/\(0 of/.test(t)));
   assert.ok(partial.length >= 1, `byte progress seen: ${JSON.stringify(partial.slice(0, 3))}`);
-  await context.close();
+  await done(context);
 });
 
 test("drag and drop uploads several files", async () => {
@@ -173,7 +194,7 @@ test("drag and drop uploads several files", async () => {
   await page.waitForFunction(() => [...document.querySelectorAll("#uploads li")].filter((l) => l.textContent.endsWith("uploaded.")).length === 2, null, { timeout: 15_000 });
   assert.equal(await page.isVisible("#drop"), false, "the drop overlay goes away");
   await shot(page, "06b-dropped");
-  await context.close();
+  await done(context);
 });
 
 test("an export blocked on the free plan says why", async () => {
@@ -188,7 +209,7 @@ test("an export blocked on the free plan says why", async () => {
   assert.match(await page.textContent("#export-note"), /not available on the free plan.*not about credits/);
   assert.equal(await page.$(".msg.error button"), null, "a plan limit offers no pointless retry");
   await shot(page, "07b-free-plan");
-  await context.close();
+  await done(context);
 });
 
 test("reload mid-export: the export resumes on the next visit", async () => {
@@ -205,7 +226,7 @@ test("reload mid-export: the export resumes on the next visit", async () => {
   assert.ok(await page.$$eval(".msg.note", (els) => els.some((e) => e.textContent.includes("finished while you were away"))));
   assert.equal(await page.evaluate(() => Object.keys(localStorage).some((k) => k.endsWith(":pending-renders"))), false);
   await shot(page, "07-resumed-export");
-  await context.close();
+  await done(context);
 });
 
 test("out of credits shows the registration link", async () => {
@@ -217,12 +238,12 @@ test("out of credits shows the registration link", async () => {
   assert.match(await page.getAttribute(".msg.error a", "href"), /^https:\/\/nemovideo\.com\/register\?bind=anon_/);
   assert.match(await page.textContent(".msg.error"), /free credits/);
   await shot(page, "08-out-of-credits");
-  await context.close();
+  await done(context);
 });
 
 test("a rate limit is explained, with a retry that works", async () => {
   const url = await worker({ faults: { rateLimit: 2, retryAfterS: 0 } });
-  const context = await browser.newContext({ viewport: { width: 1200, height: 860 } });
+  const context = await newContext({ viewport: { width: 1200, height: 860 } });
   const page = await context.newPage();
   await page.goto(`${url}/?sim=1&rateLimitWaitMs=10`);
   await page.waitForSelector(".msg.error", { timeout: 20_000 });
@@ -231,7 +252,7 @@ test("a rate limit is explained, with a retry that works", async () => {
   await shot(page, "09-rate-limited");
   await page.click(".msg.error button");
   await page.waitForSelector("#status.ok", { timeout: 20_000 });
-  await context.close();
+  await done(context);
 });
 
 test("Chinese input routes 积分 and 状态; phone width has no sideways scroll", async () => {
@@ -250,5 +271,36 @@ test("Chinese input routes 积分 and 状态; phone width has no sideways scroll
   assert.equal(await page.inputValue("#prompt"), "line one\nline two");
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no horizontal overflow");
   await shot(page, "10-phone-chinese");
-  await context.close();
+  await done(context);
+});
+
+test("server-token mode: the page works through the deployable worker, and never holds the token", async () => {
+  // The worker holds the token; its upstream is the simulator of the Node build behind a real
+  // HTTP server (not the worker itself), which accepts only that token.
+  const TOKEN = "nmv_operator_5e1d";
+  const up = await simUpstream({ ...FAST, knownTokens: [TOKEN] });
+  const w = await startWorker({
+    bindings: { NEMO_API_BASE: up.url, ALLOW_HTTP_LOOPBACK: "1", NEMO_TOKEN: TOKEN, VISITOR_SECRET: "the-visitor-secret-of-this-test-0123456789" },
+  });
+  workers.push(w);
+  up.origin = w.url; // the finished video is served by the worker's own page
+  try {
+    const { page, context, errors } = await open(w.url);
+    await page.fill("#prompt", PROMPT);
+    await page.press("#prompt", "Enter");
+    await page.waitForSelector(".seg.video", { timeout: 20_000 });
+    await page.click("#export");
+    await page.waitForSelector("#result:not([hidden])", { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector("#player").readyState >= 1, null, { timeout: 20_000 });
+    assert.equal(await page.evaluate(() => document.querySelector("#player").duration), 4);
+    await shot(page, "11-server-token");
+    const stored = await page.evaluate(() => JSON.stringify(localStorage));
+    assert.ok(!stored.includes(TOKEN) && !stored.includes("nmv_"), "no token in the page's storage");
+    assert.equal(up.sim.requests().filter((r) => r.path === "/api/auth/anonymous-token").length, 0);
+    assert.ok(up.seen.length > 0 && up.seen.every((s) => s.headers.authorization === `Bearer ${TOKEN}`));
+    assert.deepEqual(errors, []);
+    await done(context);
+  } finally {
+    await up.close();
+  }
 });

@@ -23,6 +23,7 @@ export async function demo(): Promise<void> {
   const client = new NemoClient({
     baseUrl: "https://api.example",
     token: undefined,
+    serverToken: false,
     clientId: "client-1",
     language: "zh-CN",
     skillSource: "colab-text-to-video",

@@ -1,7 +1,9 @@
-//! What a forwarded request and its answer carry: headers in and out, the body cap, what
-//! streams through, and the scrub of the server token.
+//! What a forwarded request and its answer carry: headers in and out, the body cap, how the
+//! upstream's answer passes back (streamed, or read whole and scrubbed; a redirect never
+//! followed).
 //!
-//! Does not own: whether a request is forwarded at all (`decide`), the I/O (the shell).
+//! Does not own: whether a request is forwarded at all (`decide`), the I/O (the shell), the
+//! token scrub itself (`scrub.rs`).
 
 use super::{ProxyConfig, Refusal};
 use crate::core::api::{CallKind, DEFAULT_PLATFORM, DEFAULT_SKILL_SOURCE};
@@ -27,19 +29,24 @@ pub const RETURNED_HEADERS: &[&str] = &[
     "content-disposition",
 ];
 
+const ATTRIBUTION: [&str; 3] = ["x-skill-source", "x-skill-version", "x-skill-platform"];
+
 /// The request headers to send upstream, from the incoming ones: only [`FORWARDED_HEADERS`],
-/// the attribution headers added when missing, `Authorization` replaced when the server holds
-/// the token (`server_token` is the `Bearer` value; it is only ever written here).
+/// the attribution headers added when missing, and when the server holds the token
+/// (`server_token` is the `Bearer` value; it is only ever written here) its `Authorization`
+/// and its own attribution, whatever the page sent, since the operator pays.
 pub fn forward_headers(
     cfg: &ProxyConfig,
     incoming: &[(String, String)],
     server_token: Option<&str>,
 ) -> Vec<(String, String)> {
+    let operator = server_token.is_some();
     let mut out: Vec<(String, String)> = incoming
         .iter()
-        .filter(|(k, _)| FORWARDED_HEADERS.contains(&k.to_ascii_lowercase().as_str()))
-        .filter(|(k, _)| !(server_token.is_some() && k.eq_ignore_ascii_case("authorization")))
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .filter(|(k, _)| FORWARDED_HEADERS.contains(&k.as_str()))
+        .filter(|(k, _)| !(operator && (k == "authorization" || ATTRIBUTION.contains(&k.as_str()))))
+        .map(|(k, v)| (k, v.clone()))
         .collect();
     for (k, v) in [
         ("x-skill-source", DEFAULT_SKILL_SOURCE),
@@ -79,20 +86,38 @@ pub fn check_body(len: u64, max_body: u64) -> Result<(), Refusal> {
     }
 }
 
-/// Whether an upstream response is streamed through as it arrives (the chat's event stream, a
-/// download) rather than read whole (and scrubbed of the server token).
-pub fn streams_through(kind: CallKind, content_type: &str) -> bool {
-    kind == CallKind::Download
-        || (kind == CallKind::Stream && content_type.trim_start().starts_with("text/event-stream"))
+/// How an upstream answer passes back to the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PassBack {
+    /// Read whole, scrubbed of the server token, then sent (JSON, errors).
+    Whole,
+    /// Streamed through as it arrives, each chunk scrubbed (the chat's event stream, a text
+    /// download): the token is text, so any text may carry it.
+    ScrubbedStream,
+    /// Streamed through untouched (a successful binary download: a video).
+    Stream,
 }
 
-/// Replaces every occurrence of the server token in a body with `***` (an upstream that echoes
-/// its request must not leak the token to the page).
-pub fn scrub(body: &str, server_token: Option<&str>) -> String {
-    match server_token {
-        Some(t) if !t.is_empty() => body.replace(t, "***"),
-        _ => body.to_owned(),
+/// How an upstream answer with this status and content type passes back, or the refusal for an
+/// answer that must not reach the page: a redirect is never followed nor passed on (its
+/// `Location` could send the page, or the token, anywhere), it is a 502.
+pub fn pass_back(kind: CallKind, status: u16, content_type: &str) -> Result<PassBack, Refusal> {
+    if (300..400).contains(&status) {
+        return Err(Refusal::new(
+            502,
+            "UPSTREAM_REDIRECT",
+            "the video API answered with a redirect, which is not followed",
+        ));
     }
+    let ct = content_type.trim_start().to_ascii_lowercase();
+    let ok = (200..300).contains(&status);
+    let text = ct.starts_with("text/") || ct.contains("json") || ct.contains("xml");
+    Ok(match kind {
+        CallKind::Stream if ok && ct.starts_with("text/event-stream") => PassBack::ScrubbedStream,
+        CallKind::Download if ok && text => PassBack::ScrubbedStream,
+        CallKind::Download if ok => PassBack::Stream,
+        _ => PassBack::Whole,
+    })
 }
 
 #[cfg(test)]
@@ -123,10 +148,9 @@ mod tests {
                 "Bearer server-secret".to_owned()
             )]
         );
-        assert_eq!(
-            scrub("echo Bearer server-secret!", Some("server-secret")),
-            "echo Bearer ***!"
-        );
+        // The operator pays: its attribution, not the page's.
+        assert!(h.contains(&("x-skill-source".into(), "colab-text-to-video".into())));
+        assert!(!h.contains(&("x-skill-source".into(), "mine".into())));
     }
 
     #[test]
@@ -143,16 +167,29 @@ mod tests {
     }
 
     #[test]
-    fn what_streams_through() {
-        assert!(streams_through(
-            CallKind::Stream,
-            "text/event-stream; charset=utf-8"
-        ));
-        assert!(
-            !streams_through(CallKind::Stream, "application/json"),
+    fn how_answers_pass_back() {
+        use PassBack::*;
+        let sse = "text/event-stream; charset=utf-8";
+        assert_eq!(pass_back(CallKind::Stream, 200, sse), Ok(ScrubbedStream));
+        assert_eq!(
+            pass_back(CallKind::Stream, 200, "application/json"),
+            Ok(Whole),
             "a chat error is read and scrubbed"
         );
-        assert!(streams_through(CallKind::Download, "video/mp4"));
-        assert!(!streams_through(CallKind::Json, "text/event-stream"));
+        assert_eq!(
+            pass_back(CallKind::Stream, 500, sse),
+            Ok(Whole),
+            "errors are read whole"
+        );
+        assert_eq!(pass_back(CallKind::Download, 200, "video/mp4"), Ok(Stream));
+        assert_eq!(
+            pass_back(CallKind::Download, 200, "text/plain"),
+            Ok(ScrubbedStream)
+        );
+        assert_eq!(pass_back(CallKind::Download, 404, "video/mp4"), Ok(Whole));
+        assert_eq!(pass_back(CallKind::Json, 200, sse), Ok(Whole));
+        for s in [301, 302, 307, 308] {
+            assert_eq!(pass_back(CallKind::Json, s, "").unwrap_err().status, 502);
+        }
     }
 }

@@ -3,33 +3,49 @@
 //! Owns: the allowlist (exactly the rows of the API's route table, `core::api::ROUTES`:
 //! anything else under an API path is 404, a known path with the wrong method 405, everything
 //! else is the page's static assets), id checks on the *raw* path (no `..`, no
-//! percent-encoding, only `[0-9A-Za-z_-]{1,64}`), the origin gate and CORS (an `Origin` must
-//! be listed in `ALLOWED_ORIGINS` or be the worker's own; a request with no `Origin` passes
-//! only when the browser marks it same-origin with `Sec-Fetch-Site`, or when
-//! `ALLOW_NO_ORIGIN=1`), and the refusals' answers ([`Refusal`]). Beside it: the settings
-//! (`config.rs`), what a forwarded request carries (`forward.rs`: headers, body caps, what
-//! streams through, the token scrub) and the rate limit's policy (`limit.rs`).
+//! percent-encoding, only `[0-9A-Za-z_-]{1,64}`), the host and origin gates and CORS (an
+//! `Origin` must be listed in `ALLOWED_ORIGINS` or be the worker's own; a request with no
+//! `Origin` passes only when the browser marks it same-origin with `Sec-Fetch-Site`, or when
+//! `ALLOW_NO_ORIGIN=1`; once the origin passed, every refusal carries the CORS headers so the
+//! page can read it), and the refusals' answers ([`Refusal`]). Beside it: the settings and the
+//! mode (`config.rs`), what a forwarded request carries and how its answer passes back
+//! (`forward.rs`), the rate limit's keys (`limit.rs`), server-token mode's visitors and their
+//! guards (`visitor.rs`) and ledger (`ledger.rs`), the token scrub (`scrub.rs`), and the
+//! headers of every answer (`headers.rs`).
 //!
-//! Does not own: I/O, the rate limit's counting (the platform's binding), the simulator.
+//! Does not own: I/O, the rate limit's counting (the platform's bindings), the ledger's
+//! storage (a Durable Object), the simulator.
 //!
 //! ```text
-//!  request ─▶ OPTIONS? ─▶ preflight (204, or 403 for a refused origin/method)
-//!          ─▶ not an API path ─▶ Assets
-//!          ─▶ unknown API path 404 / wrong method 405 / bad id 400
-//!          ─▶ origin refused 403 ─▶ body over cap 413 (411 without a length on upload)
-//!          ─▶ Forward (rate limit checked by the shell before sending)
+//!  request ─▶ Host not allowed 403
+//!          ─▶ GET /config.json ─▶ Config (the mode; a visitor cookie in server-token mode)
+//!          ─▶ not an API path ─▶ Assets (GET/HEAD, with the page's security headers)
+//!          ─▶ misconfigured 500
+//!          ─▶ OPTIONS? ─▶ preflight (204, or 403 for a refused origin/method)
+//!          ─▶ origin refused 403
+//!          ─▶ (CORS from here on) unknown API path 404 / wrong method 405 / bad id 400
+//!          ─▶ body over cap 413 (411 without a length on upload)
+//!          ─▶ Forward (the shell then: rate limit, visitor guards, upstream)
 //! ```
 
 mod config;
 mod forward;
+mod headers;
+pub mod ledger;
 mod limit;
+mod scrub;
+pub mod visitor;
 
-pub use config::{DEFAULT_MAX_JSON_BYTES, DEFAULT_RATE_LIMIT_PERIOD_S, ProxyConfig};
-pub use forward::{
-    FORWARDED_HEADERS, RETURNED_HEADERS, body_cap, check_body, forward_headers, scrub,
-    streams_through,
+pub use config::{
+    DEFAULT_DAILY_CHAT_TURNS, DEFAULT_DAILY_EXPORTS, DEFAULT_MAX_JSON_BYTES,
+    DEFAULT_RATE_LIMIT_PERIOD_S, MIN_VISITOR_SECRET_BYTES, Mode, ProxyConfig, server_token,
 };
-pub use limit::{rate_limit_key, rate_limited, without_limiter};
+pub use forward::{
+    FORWARDED_HEADERS, PassBack, RETURNED_HEADERS, body_cap, check_body, forward_headers, pass_back,
+};
+pub use headers::{CONFIG_PATH, CONTENT_SECURITY_POLICY, api_headers, config_answer, page_headers};
+pub use limit::{GLOBAL_KEY, address_key, rate_limit_keys, rate_limited, without_limiter};
+pub use scrub::{Scrubber, scrub};
 
 use super::api::{CallKind, Lookup, Route, RouteId, is_api_path, is_valid_id, lookup};
 use super::error::{ErrorKind, NemoError};
@@ -51,6 +67,8 @@ pub struct Incoming<'a> {
     pub content_length: Option<u64>,
     /// `Access-Control-Request-Method` (preflight).
     pub preflight_method: Option<&'a str>,
+    /// The `Host` the request was sent to (host[:port], as in the URL).
+    pub host: &'a str,
 }
 
 /// A refusal: the status, a short code and a message for the JSON body, extra headers.
@@ -64,6 +82,11 @@ pub struct Refusal {
     pub message: String,
     /// Extra headers (Allow, Retry-After, CORS).
     pub headers: Vec<(&'static str, String)>,
+    /// The `code` of the body when it is the API's own (1002: a session this visitor does
+    /// not have), instead of the HTTP status.
+    pub api_code: Option<i64>,
+    /// ADK's `{"detail": ...}` body instead (the chat's 404 `Session not found`).
+    pub detail: Option<String>,
 }
 
 impl Refusal {
@@ -74,6 +97,8 @@ impl Refusal {
             code,
             message: message.into(),
             headers: Vec::new(),
+            api_code: None,
+            detail: None,
         }
     }
 
@@ -124,10 +149,51 @@ impl Refusal {
         }
     }
 
-    /// The JSON body: `{"code": <status>, "error": <code>, "message": ...}`.
+    /// The API is refused while the configuration is wrong (the problems never hold a secret).
+    pub fn misconfigured(problems: &[String]) -> Self {
+        Refusal::new(
+            500,
+            "MISCONFIGURED",
+            format!("the worker is misconfigured: {}", problems.join("; ")),
+        )
+    }
+
+    /// A server-token request without a valid visitor cookie.
+    pub fn no_visitor() -> Self {
+        Refusal::new(
+            401,
+            "VISITOR_REQUIRED",
+            "no visitor identity: load the page first (GET /config.json gives one)",
+        )
+    }
+
+    /// A body over its cap.
+    pub fn too_large(max_body: u64) -> Self {
+        Refusal::new(
+            413,
+            "BODY_TOO_LARGE",
+            format!("the body is over {max_body} bytes"),
+        )
+    }
+
+    /// The JSON body: `{"code": <status>, "error": <code>, "message": ...}`, or ADK's
+    /// `{"detail": ...}` where the client knows that form.
     pub fn body(&self) -> String {
-        serde_json::json!({"code": self.status, "error": self.code, "message": self.message})
-            .to_string()
+        match &self.detail {
+            Some(d) => serde_json::json!({ "detail": d }),
+            None => serde_json::json!({
+                "code": self.api_code.unwrap_or(self.status.into()),
+                "error": self.code,
+                "message": self.message,
+            }),
+        }
+        .to_string()
+    }
+
+    /// This refusal with the CORS headers of an allowed origin.
+    pub fn with_cors(mut self, cors: &[(&'static str, String)]) -> Self {
+        self.headers.extend(cors.iter().cloned());
+        self
     }
 }
 
@@ -138,6 +204,8 @@ pub enum Decision {
     Preflight(Vec<(&'static str, String)>),
     /// Not an API path: the page's static assets.
     Assets,
+    /// The page's config answer ([`CONFIG_PATH`]).
+    Config,
     /// Refuse.
     Refuse(Refusal),
     /// Forward to `url`.
@@ -146,6 +214,8 @@ pub enum Decision {
         url: String,
         /// The route's row.
         route: &'static Route,
+        /// The ids in the path (checked).
+        ids: Vec<String>,
         /// The cap for the body the shell reads or streams.
         max_body: u64,
         /// CORS headers for the response.
@@ -200,6 +270,13 @@ fn cors_headers(origin: Option<&str>) -> Vec<(&'static str, String)> {
 /// Decides what to do with a request.
 pub fn decide(cfg: &ProxyConfig, req: &Incoming<'_>) -> Decision {
     let path = req.path;
+    let host = req.host.to_ascii_lowercase();
+    if !cfg.allowed_hosts.is_empty() && !cfg.allowed_hosts.contains(&host) {
+        return refuse(403, "HOST_REFUSED", "this host is not served here");
+    }
+    if path == CONFIG_PATH && (req.method == "GET" || req.method == "HEAD") {
+        return Decision::Config;
+    }
     if !is_api_path(path) {
         return if req.method == "GET" || req.method == "HEAD" {
             Decision::Assets
@@ -207,15 +284,20 @@ pub fn decide(cfg: &ProxyConfig, req: &Incoming<'_>) -> Decision {
             refuse(405, "METHOD_NOT_ALLOWED", "only GET and HEAD for pages")
         };
     }
+    if !cfg.problems.is_empty() {
+        return Decision::Refuse(Refusal::misconfigured(&cfg.problems));
+    }
+    let origin = match origin_ok(cfg, req) {
+        Ok(o) => o,
+        Err(d) => return d,
+    };
+    let cors = cors_headers(origin.as_deref());
+    let refuse_cors = |r: Refusal| Decision::Refuse(r.with_cors(&cors));
     if req.method == "OPTIONS" {
-        let origin = match origin_ok(cfg, req) {
-            Ok(o) => o,
-            Err(d) => return d,
-        };
         let method = req.preflight_method.unwrap_or("");
         return match lookup(method, path) {
             Lookup::Found(..) => {
-                let mut h = cors_headers(origin.as_deref());
+                let mut h = cors.clone();
                 h.push((
                     "Access-Control-Allow-Methods",
                     "GET, POST, OPTIONS".to_owned(),
@@ -228,9 +310,11 @@ pub fn decide(cfg: &ProxyConfig, req: &Incoming<'_>) -> Decision {
         };
     }
     let (route, ids) = match lookup(req.method, path) {
-        Lookup::NotFound => return refuse(404, "NOT_FOUND", "not an endpoint of the API"),
+        Lookup::NotFound => {
+            return refuse_cors(Refusal::new(404, "NOT_FOUND", "not an endpoint of the API"));
+        }
         Lookup::WrongMethod(allowed) => {
-            return Decision::Refuse(Refusal {
+            return refuse_cors(Refusal {
                 headers: vec![("Allow", allowed.as_str().to_owned())],
                 ..Refusal::new(
                     405,
@@ -241,36 +325,36 @@ pub fn decide(cfg: &ProxyConfig, req: &Incoming<'_>) -> Decision {
         }
         Lookup::Found(route, ids) => (route, ids),
     };
-    if let Some(bad) = ids.into_iter().find(|id| !is_valid_id(id)) {
+    if let Some(bad) = ids.iter().find(|id| !is_valid_id(id)) {
         let shown: String = bad.chars().take(70).collect();
-        return refuse(
+        return refuse_cors(Refusal::new(
             400,
             "BAD_ID",
             format!("invalid id {shown:?}: expected 1-64 of [0-9A-Za-z_-]"),
-        );
+        ));
     }
-    let origin = match origin_ok(cfg, req) {
-        Ok(o) => o,
-        Err(d) => return d,
-    };
-    if route.id == RouteId::AnonymousToken && cfg.has_token {
+    if route.id == RouteId::AnonymousToken && cfg.mode == Mode::ServerToken {
         // The server holds the token: the page must not mint anonymous ones.
-        return refuse(
+        return refuse_cors(Refusal::new(
             404,
             "NOT_FOUND",
-            "this proxy uses a server-side token; create the client with any token, e.g. { token: \"server\" }",
-        );
+            "this proxy holds the API token: create the client with { serverToken: true }",
+        ));
     }
     let max_body = body_cap(cfg, route.kind);
     if req.method == "POST" {
         match req.content_length {
             Some(n) => {
                 if let Err(r) = check_body(n, max_body) {
-                    return Decision::Refuse(r);
+                    return refuse_cors(r);
                 }
             }
             None if route.kind == CallKind::Upload => {
-                return refuse(411, "LENGTH_REQUIRED", "uploads need a Content-Length");
+                return refuse_cors(Refusal::new(
+                    411,
+                    "LENGTH_REQUIRED",
+                    "uploads need a Content-Length",
+                ));
             }
             None => {}
         }
@@ -278,8 +362,9 @@ pub fn decide(cfg: &ProxyConfig, req: &Incoming<'_>) -> Decision {
     Decision::Forward {
         url: format!("{}{path}", cfg.upstream),
         route,
+        ids: ids.iter().map(|s| (*s).to_owned()).collect(),
         max_body,
-        cors: cors_headers(origin.as_deref()),
+        cors,
     }
 }
 
@@ -311,7 +396,7 @@ mod tests {
         match d {
             Decision::Refuse(r) => r.status,
             Decision::Preflight(_) => 204,
-            Decision::Forward { .. } | Decision::Assets => 200,
+            Decision::Forward { .. } | Decision::Assets | Decision::Config => 200,
         }
     }
 
@@ -497,6 +582,7 @@ mod tests {
     #[test]
     fn anonymous_tokens_closed_with_a_server_token() {
         let with_token = ProxyConfig {
+            mode: Mode::ServerToken,
             has_token: true,
             ..cfg()
         };
@@ -511,5 +597,72 @@ mod tests {
             )),
             404
         );
+    }
+
+    fn headers(d: &Decision) -> Vec<(&'static str, String)> {
+        match d {
+            Decision::Refuse(r) => r.headers.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn refusals_after_the_origin_gate_carry_cors() {
+        let o = Some("https://app.example");
+        let big = Incoming {
+            content_length: Some(DEFAULT_MAX_JSON_BYTES + 1),
+            ..req("POST", "/run_sse", o)
+        };
+        for d in [
+            decide(&cfg(), &req("GET", "/api/admin", o)),
+            decide(&cfg(), &req("GET", "/run_sse", o)),
+            decide(&cfg(), &req("GET", "/api/render/proxy/lambda/a%2Fb", o)),
+            decide(&cfg(), &big),
+        ] {
+            assert!(
+                headers(&d)
+                    .contains(&("Access-Control-Allow-Origin", "https://app.example".into())),
+                "{d:?}"
+            );
+        }
+        // A refused origin learns nothing: no CORS, and 403 before the path is looked at.
+        let foreign = decide(
+            &cfg(),
+            &req("GET", "/api/admin", Some("https://evil.example")),
+        );
+        assert_eq!(status(&foreign), 403);
+        assert!(headers(&foreign).is_empty());
+    }
+
+    #[test]
+    fn hosts_config_and_misconfiguration() {
+        let hosts = ProxyConfig {
+            allowed_hosts: vec!["proxy.example".into()],
+            ..cfg()
+        };
+        let on = |host| Incoming {
+            host,
+            ..req("GET", "/index.html", None)
+        };
+        assert_eq!(decide(&hosts, &on("Proxy.Example")), Decision::Assets);
+        assert_eq!(status(&decide(&hosts, &on("rebound.example"))), 403);
+        assert_eq!(
+            decide(&cfg(), &req("GET", CONFIG_PATH, None)),
+            Decision::Config
+        );
+        let broken = ProxyConfig {
+            problems: vec!["NEMO_API_BASE must be an https URL".into()],
+            ..cfg()
+        };
+        let d = decide(
+            &broken,
+            &req(
+                "GET",
+                "/api/credits/balance/simple",
+                Some("https://app.example"),
+            ),
+        );
+        assert_eq!(status(&d), 500);
+        assert_eq!(decide(&broken, &req("GET", "/", None)), Decision::Assets);
     }
 }

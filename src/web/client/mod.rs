@@ -96,6 +96,7 @@ impl Client {
         let valid = |v: Option<String>| v.filter(|s| api::is_valid_id(s));
         let mut creds = match &opts.token {
             Some(t) => Credentials::with_token(t.clone()),
+            None if opts.server_token => Credentials::proxied(),
             None => Credentials {
                 token: storage
                     .get(&key(StorageItem::Token))

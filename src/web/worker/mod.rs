@@ -1,36 +1,38 @@
 //! The edge handler's I/O: a worker request in, a `Response` out. Moves bytes only; every
 //! decision is `core::proxy`'s.
 //!
-//! Owns: reading the request (method, raw path, the headers the decision needs), serving the
-//! page from the `ASSETS` binding, asking the platform's rate-limiting binding, forwarding to
-//! the upstream through the module's one `fetch` path (`web::http`, the client's too) with the
-//! body streamed (uploads) or read and re-checked against its cap (JSON), and passing the
-//! answer back: streamed through (the chat's event stream, a download) or read and scrubbed of
-//! the server token. In simulator mode the built-in simulator answers instead (`simulator`:
-//! `simulated.rs` in builds with the `simulator` feature, `unsimulated.rs` otherwise, chosen
-//! here at the module list).
+//! Owns: reading the request (method, raw path, host, the headers the decision needs),
+//! serving the page from the `ASSETS` binding with its security headers, the page's config
+//! answer (and in server-token mode the visitor cookie, `visitor.rs`), asking the platform's
+//! rate-limiting bindings (`limit.rs`) and the ledger (`visitor.rs`), and forwarding
+//! (`upstream.rs`: the body counted against its cap as it streams, the module's one `fetch`
+//! path, redirects never followed, the answer streamed or read whole and scrubbed of the
+//! server token, `streams.rs` moving the chunks). In simulator mode the built-in simulator
+//! answers instead (`simulator`: `simulated.rs` in builds with the `simulator` feature,
+//! `unsimulated.rs` otherwise, chosen here at the module list; the deployable worker's build
+//! carries none).
 //!
-//! Modes, from the environment (see `core::proxy::ProxyConfig`):
-//!
-//! - **proxy** (default): the endpoints of API.md forwarded to `NEMO_API_BASE` (default the
-//!   real API) with the attribution headers, `NEMO_TOKEN` injected when set, closed by default.
-//! - **simulator** (`NEMO_SIMULATE=1`): the built-in simulator answers the same paths (one per
-//!   isolate: a demo, not a service); `SIM_OPTIONS` (JSON) tunes it.
+//! Modes, from the environment (`core::proxy::ProxyConfig`): anonymous (each visitor's own
+//! anonymous token through the proxy), server token (`NEMO_TOKEN`: the operator pays, the
+//! worker keeps visitors apart), simulator (`NEMO_SIMULATE=1`, demo builds only).
 
+mod limit;
 #[cfg_attr(feature = "simulator", path = "simulated.rs")]
 #[cfg_attr(not(feature = "simulator"), path = "unsimulated.rs")]
 mod simulator;
+mod streams;
+mod upstream;
+mod visitor;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, Response, ResponseInit};
+use web_sys::{Headers, Request, Response, ResponseInit};
 
-use super::cancel::Cancel;
 use super::host;
-use super::http::{Fetcher, Outgoing};
 use crate::core::api::Route;
-use crate::core::proxy::{self, Decision, Incoming, ProxyConfig, RETURNED_HEADERS, Refusal};
+use crate::core::proxy::visitor as guards;
+use crate::core::proxy::{self, Decision, Incoming, Mode, ProxyConfig, Refusal};
 
 /// A string variable of the environment (empty reads as unset).
 fn env_str(env: &JsValue, name: &str) -> Option<String> {
@@ -39,6 +41,14 @@ fn env_str(env: &JsValue, name: &str) -> Option<String> {
 
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
+}
+
+fn header_of(resp: &Response, name: &str) -> Option<String> {
+    resp.headers().get(name).ok().flatten()
+}
+
+async fn settle(p: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::resolve(&p?)).await
 }
 
 /// A response from a status, a body and headers.
@@ -57,7 +67,7 @@ fn respond(
     Response::new_with_opt_str_and_init(body, &init)
 }
 
-/// A refusal as its JSON answer, with `extra` headers (CORS) besides its own.
+/// A refusal as its JSON answer, with `extra` headers (CORS, the API headers) besides its own.
 fn refusal(r: &Refusal, extra: &[(&'static str, String)]) -> Result<Response, JsValue> {
     let mut headers = vec![("content-type", "application/json".to_owned())];
     headers.extend(r.headers.iter().cloned());
@@ -65,63 +75,17 @@ fn refusal(r: &Refusal, extra: &[(&'static str, String)]) -> Result<Response, Js
     respond(r.status, Some(&r.body()), &headers)
 }
 
-/// Copies `from`'s status and chosen headers into a new response around `body`.
-fn passthrough(
-    from: &Response,
-    body: Option<&JsValue>,
-    text: Option<&str>,
-    cors: &[(&'static str, String)],
-) -> Result<Response, JsValue> {
+/// The same answer with `headers` set (a fetched answer's own headers cannot be changed).
+fn with_headers(resp: Response, headers: &[(&str, String)]) -> Result<Response, JsValue> {
     let init = ResponseInit::new();
-    init.set_status(from.status());
-    let h = Object::new();
-    for name in RETURNED_HEADERS {
-        if let Ok(Some(v)) = from.headers().get(name)
-            && !(text.is_some() && *name == "content-length")
-        {
-            host::set(&h, name, &JsValue::from_str(&v));
-        }
-    }
-    for (k, v) in cors {
-        host::set(&h, k, &JsValue::from_str(v));
+    init.set_status(resp.status());
+    init.set_status_text(&resp.status_text());
+    let h = Headers::new_with_headers(&resp.headers())?;
+    for (k, v) in headers {
+        h.set(k, v)?;
     }
     init.set_headers(&h);
-    match (text, body) {
-        (Some(t), _) => Response::new_with_opt_str_and_init(Some(t), &init),
-        (None, Some(stream)) => {
-            Response::new_with_opt_readable_stream_and_init(Some(stream.unchecked_ref()), &init)
-        }
-        (None, None) => Response::new_with_opt_str_and_init(None, &init),
-    }
-}
-
-async fn settle(p: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
-    JsFuture::from(Promise::resolve(&p?)).await
-}
-
-/// Asks the rate-limiting binding; `Some(answer)` when the request must not go on.
-async fn rate_limited(
-    cfg: &ProxyConfig,
-    env: &JsValue,
-    req: &Request,
-) -> Result<Option<Response>, JsValue> {
-    let limiter = host::get(env, "RATE_LIMITER");
-    let Ok(limit) = host::get(&limiter, "limit").dyn_into::<Function>() else {
-        return match proxy::without_limiter(cfg) {
-            Ok(()) => Ok(None),
-            Err(r) => refusal(&r, &[]).map(Some),
-        };
-    };
-    let key = proxy::rate_limit_key(
-        header(req, "cf-connecting-ip").as_deref(),
-        header(req, "x-client-id").as_deref(),
-    );
-    let arg = host::object(&[("key", JsValue::from_str(&key))]);
-    let outcome = settle(limit.call1(&limiter, &arg)).await?;
-    if host::get(&outcome, "success").as_bool() == Some(false) {
-        return refusal(&proxy::rate_limited(cfg), &[]).map(Some);
-    }
-    Ok(None)
+    Response::new_with_opt_readable_stream_and_init(resp.body().as_ref(), &init)
 }
 
 fn request_headers(req: &Request) -> Vec<(String, String)> {
@@ -138,77 +102,120 @@ fn request_headers(req: &Request) -> Vec<(String, String)> {
     out
 }
 
-/// Forwards an allowed request upstream and passes the answer back.
+/// Serves the page from the `ASSETS` binding, with the page's security headers.
+async fn assets(env: &JsValue, request: &Request) -> Result<Response, JsValue> {
+    let assets = host::get(env, "ASSETS");
+    match host::get(&assets, "fetch").dyn_into::<Function>() {
+        Ok(f) => {
+            let resp: Response = settle(f.call1(&assets, request)).await?.unchecked_into();
+            with_headers(resp, &proxy::page_headers())
+        }
+        Err(_) => refusal(&Refusal::no_page(), &proxy::page_headers()),
+    }
+}
+
+/// The visitor secret, in server-token mode.
+fn secret(cfg: &ProxyConfig, env: &JsValue) -> Option<String> {
+    (cfg.mode == Mode::ServerToken)
+        .then(|| env_str(env, "VISITOR_SECRET"))
+        .flatten()
+}
+
+/// The page's config answer; in server-token mode it also gives a new visitor its cookie.
+async fn config(cfg: &ProxyConfig, env: &JsValue, req: &Request) -> Result<Response, JsValue> {
+    let mut headers = proxy::api_headers();
+    headers.push(("content-type", "application/json".to_owned()));
+    if let Some(secret) = secret(cfg, env)
+        && guards::verify(&secret, header(req, "cookie").as_deref()).is_none()
+    {
+        // Minting identities is rate limited like any call: a fresh cookie is no fresh budget.
+        if let Some(r) = limit::check(cfg, env, req, None).await? {
+            return refusal(&r, &headers);
+        }
+        headers.push(("Set-Cookie", visitor::issue(&secret).1));
+    }
+    respond(200, Some(&proxy::config_answer(cfg)), &headers)
+}
+
+/// Where an allowed request goes, as the decision said.
+struct Target<'a> {
+    url: &'a str,
+    route: &'static Route,
+    ids: &'a [String],
+    max_body: u64,
+    /// CORS and the API headers, for every answer.
+    extra: &'a [(&'static str, String)],
+}
+
+/// An allowed API request: visitor, rate limit, body, guards, then the upstream (or the
+/// simulator).
 async fn forward(
     cfg: &ProxyConfig,
     env: &JsValue,
     req: &Request,
-    url: &str,
-    route: &Route,
-    max_body: u64,
-    cors: &[(&'static str, String)],
+    to: Target<'_>,
 ) -> Result<Response, JsValue> {
-    let token = env_str(env, "NEMO_TOKEN");
-    let headers = proxy::forward_headers(cfg, &request_headers(req), token.as_deref());
-    let method = req.method();
-    let body = if method != "POST" {
-        None
-    } else if route.kind == crate::core::api::CallKind::Upload {
-        // Streamed through; its Content-Length was checked against the cap.
-        req.body().map(JsValue::from)
-    } else {
-        let text = settle(req.text().map(Into::into))
-            .await?
-            .as_string()
-            .unwrap_or_default();
-        if let Err(r) = proxy::check_body(text.len() as u64, max_body) {
-            return refusal(&r, cors);
-        }
-        Some(JsValue::from_str(&text))
-    };
-    let out = Outgoing {
-        method: &method,
+    let Target {
         url,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect(),
-        body,
+        route,
+        ids,
+        max_body,
+        extra,
+    } = to;
+    let visitor = match secret(cfg, env) {
+        Some(secret) => match guards::verify(&secret, header(req, "cookie").as_deref()) {
+            Some(v) => Some(v),
+            None => return refusal(&Refusal::no_visitor(), extra),
+        },
+        None => None,
     };
-    let fetcher = Fetcher::new(None).map_err(|e| JsValue::from_str(&e.message))?;
-    let upstream = match fetcher.fetch(&out, &Cancel::new(None), None).await {
-        Ok(inflight) => inflight.into_response(),
-        Err(_) => return refusal(&Refusal::upstream_unreachable(), cors),
+    if let Some(r) = limit::check(cfg, env, req, visitor.as_deref()).await? {
+        return refusal(&r, extra);
+    }
+    if cfg.simulate() {
+        return simulator::answer(env, req, extra).await;
+    }
+    let body = match upstream::body(req, route.kind, max_body).await? {
+        Ok(b) => b,
+        Err(r) => return refusal(&r, extra),
     };
-    let content_type = header_of(&upstream, "content-type").unwrap_or_default();
-    if proxy::streams_through(route.kind, &content_type) {
-        // Not buffered: each chunk reaches the browser as it arrives.
-        let body = upstream.body().map(JsValue::from);
-        return passthrough(&upstream, body.as_ref(), None, cors);
+    let ledger = host::get(env, visitor::LEDGER_BINDING);
+    if let Some(v) = &visitor {
+        if !ledger.is_object() {
+            let missing = ["the LEDGER Durable Object binding is missing".to_owned()];
+            return refusal(&Refusal::misconfigured(&missing), extra);
+        }
+        let json = match &body {
+            upstream::Body::Text(t) => serde_json::from_str(t).ok(),
+            _ => None,
+        };
+        let path_ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let checks = match guards::guards(route.id, &path_ids, json.as_ref()) {
+            Ok(g) => g,
+            Err(r) => return refusal(&r, extra),
+        };
+        if let Some(r) = visitor::check(cfg, &ledger, v, route.id, &checks).await? {
+            return refusal(&r, extra);
+        }
     }
-    let text = settle(upstream.text().map(Into::into))
-        .await?
-        .as_string()
-        .unwrap_or_default();
-    passthrough(
-        &upstream,
-        None,
-        Some(&proxy::scrub(&text, token.as_deref())),
-        cors,
-    )
-}
-
-fn header_of(resp: &Response, name: &str) -> Option<String> {
-    resp.headers().get(name).ok().flatten()
-}
-
-/// Serves the page from the `ASSETS` binding.
-async fn assets(env: &JsValue, request: &Request) -> Result<Response, JsValue> {
-    let assets = host::get(env, "ASSETS");
-    match host::get(&assets, "fetch").dyn_into::<Function>() {
-        Ok(f) => Ok(settle(f.call1(&assets, request)).await?.unchecked_into()),
-        Err(_) => refusal(&Refusal::no_page(), &[]),
+    let raw_token = env_str(env, "NEMO_TOKEN");
+    // Checked by the configuration: a token that is not a header value is a problem there.
+    let token = proxy::server_token(raw_token.as_deref()).unwrap_or(None);
+    let headers = proxy::forward_headers(cfg, &request_headers(req), token);
+    let answer = match upstream::ask(url, &req.method(), &headers, body).await? {
+        Ok(a) => a,
+        Err(r) => return refusal(&r, extra),
+    };
+    let passed = match upstream::pass_back(&answer, route.kind, token, extra).await? {
+        Ok(p) => p,
+        Err(r) => return refusal(&r, extra),
+    };
+    if let (Some(v), Some(text)) = (&visitor, &passed.text)
+        && let Some(claim) = guards::after_answer(route.id, answer.status(), text)
+    {
+        visitor::check(cfg, &ledger, v, route.id, &[claim]).await?;
     }
+    Ok(passed.response)
 }
 
 async fn handle(request: Request, env: JsValue) -> Result<Response, JsValue> {
@@ -220,8 +227,7 @@ async fn handle(request: Request, env: JsValue) -> Result<Response, JsValue> {
         header(&request, "sec-fetch-site"),
         header(&request, "access-control-request-method"),
     );
-    let path = url.pathname();
-    let self_origin = url.origin();
+    let (path, self_origin, host_name) = (url.pathname(), url.origin(), url.host());
     let incoming = Incoming {
         method: &method,
         path: &path,
@@ -230,33 +236,64 @@ async fn handle(request: Request, env: JsValue) -> Result<Response, JsValue> {
         fetch_site: fetch_site.as_deref(),
         content_length: header(&request, "content-length").and_then(|v| v.trim().parse().ok()),
         preflight_method: preflight.as_deref(),
+        host: &host_name,
     };
+    let api = proxy::api_headers();
     match proxy::decide(&cfg, &incoming) {
         Decision::Assets => assets(&env, &request).await,
-        Decision::Refuse(r) => refusal(&r, &[]),
-        Decision::Preflight(headers) => respond(204, None, &headers),
+        Decision::Config => config(&cfg, &env, &request).await,
+        Decision::Refuse(r) => refusal(&r, &api),
+        Decision::Preflight(mut headers) => {
+            headers.extend(api);
+            respond(204, None, &headers)
+        }
         Decision::Forward {
             url: upstream,
             route,
+            ids,
             max_body,
-            cors,
+            mut cors,
         } => {
-            if let Some(r) = rate_limited(&cfg, &env, &request).await? {
-                return Ok(r);
-            }
-            if cfg.simulate {
-                return simulator::answer(&env, &request, &cors).await;
-            }
-            forward(&cfg, &env, &request, &upstream, route, max_body, &cors).await
+            cors.extend(api);
+            let to = Target {
+                url: &upstream,
+                route,
+                ids: &ids,
+                max_body,
+                extra: &cors,
+            };
+            forward(&cfg, &env, &request, to).await
         }
     }
 }
 
+/// Tells the operator's log why a request failed: the error's message, scrubbed of the
+/// server token (never a header, never a body).
+fn log_failure(env: &JsValue, err: &JsValue) {
+    let message = host::get(err, "message")
+        .as_string()
+        .or_else(|| err.as_string())
+        .unwrap_or_default();
+    let token = env_str(env, "NEMO_TOKEN");
+    let line = proxy::scrub(&message, token.as_deref().map(str::trim));
+    let console = host::get(&host::global(), "console");
+    if let Ok(error) = host::get(&console, "error").dyn_into::<Function>() {
+        let _ = error.call1(
+            &console,
+            &JsValue::from_str(&format!("nemo-video worker: {line}")),
+        );
+    }
+}
+
 /// Answers one worker request. A failure inside is a plain 500 (never a stack trace or a
-/// token); only a runtime that cannot make a `Response` at all rejects.
+/// token) and a line in the operator's log; only a runtime that cannot make a `Response` at
+/// all rejects.
 pub(crate) async fn respond_to(request: Request, env: JsValue) -> Result<Response, JsValue> {
-    match handle(request, env).await {
+    match handle(request, env.clone()).await {
         Ok(r) => Ok(r),
-        Err(_) => refusal(&Refusal::internal(), &[]),
+        Err(e) => {
+            log_failure(&env, &e);
+            refusal(&Refusal::internal(), &proxy::api_headers())
+        }
     }
 }

@@ -8,8 +8,9 @@ use wasm_bindgen::JsValue;
 use web_sys::{Request, Response};
 
 use super::{env_str, refusal};
+use crate::core::error::NemoError;
 use crate::core::proxy::Refusal;
-use crate::sim::{SimOptions, Simulator};
+use crate::sim::Simulator;
 
 thread_local! {
     static SIM: RefCell<Option<Rc<RefCell<Simulator>>>> = const { RefCell::new(None) };
@@ -19,11 +20,16 @@ fn instance(env: &JsValue) -> Result<Rc<RefCell<Simulator>>, Refusal> {
     if let Some(s) = SIM.with(|s| s.borrow().clone()) {
         return Ok(s);
     }
-    let opts = match env_str(env, "SIM_OPTIONS") {
-        Some(json) => SimOptions::from_json(&json),
-        None => Ok(SimOptions::default()),
-    }
-    .map_err(|e| Refusal::bad_simulator_options(&e))?;
+    let json = match env_str(env, "SIM_OPTIONS") {
+        Some(text) => Some(
+            serde_json::from_str(&text)
+                .map_err(|_| NemoError::refused("BAD_OPTION", "SIM_OPTIONS is not JSON"))
+                .map_err(|e| Refusal::bad_simulator_options(&e))?,
+        ),
+        None => None,
+    };
+    let opts =
+        crate::web::sim::options(json.as_ref()).map_err(|e| Refusal::bad_simulator_options(&e))?;
     let sim = Rc::new(RefCell::new(Simulator::new(opts)));
     SIM.with(|s| *s.borrow_mut() = Some(sim.clone()));
     Ok(sim)
