@@ -9,7 +9,8 @@
 //   `new URL("…_bg.wasm", import.meta.url)`, so an asset would 404 there without options; a
 //   synchronous start needs no top-level await, which esbuild's default iife output refuses.
 // - workerd (`workerd`, `worker`, before `browser`): the entry imports the .wasm as a module,
-//   because workerd fetches nothing by URL and refuses to compile bytes at start-up.
+//   because workerd cannot fetch its own .wasm by URL and Cloudflare refuses to compile wasm
+//   from bytes ("Wasm code generation disallowed by embedder").
 // - Node `require`: wasm-pack's nodejs glue as a real .cjs (it reads the .wasm beside it);
 //   Node `import`: an ES module re-exporting that same .cjs, so both share one instance.
 // The web glue loses its default `new URL("nemo_video_bg.wasm", import.meta.url)`: no entry
@@ -120,7 +121,7 @@ function workerdEntry(folder, names, what) {
   put(
     `dist/${folder}/workerd.js`,
     `// ${what} for workerd (Cloudflare Workers): the .wasm is imported as a compiled module,
-// since workerd neither fetches it by URL nor compiles bytes at start-up.
+// since workerd cannot fetch it by URL and Cloudflare refuses to compile wasm from bytes.
 import { initSync } from "./nemo_video.js";
 import wasm from "./nemo_video_bg.wasm";
 
