@@ -5,7 +5,7 @@
 // no simulator. Screenshots go to the git-ignored test-artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import * as esbuild from "esbuild";
@@ -107,7 +107,6 @@ test("a plain page, no bundler: <script type=module> with the package's browser 
   const manifest = JSON.parse(readFileSync(project.file("node_modules/nemo-video/package.json"), "utf8"));
   const file = (entry) => `/node_modules/nemo-video/${manifest.exports[entry].browser.default.slice(2)}`;
   const map = { imports: { "nemo-video": file("."), "nemo-video/simulator": file("./simulator") } };
-  const { writeFileSync } = await import("node:fs");
   writeFileSync(project.file("page/index.html"), HTML(`<script type="importmap">${JSON.stringify(map)}</script>`));
   const server = await serve(project.dir);
   try {

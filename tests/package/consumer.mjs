@@ -2,8 +2,7 @@
 // is installed into (a temp dir outside the repository, so nothing resolves from our own
 // node_modules), a static file server on 127.0.0.1, and the chat every consumer runs.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, statSync } from "node:fs";
-import { createReadStream } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, statSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
