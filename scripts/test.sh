@@ -48,4 +48,10 @@ node --test tests/browser/
 step "TypeScript: the shipped types against a typed usage file (tsc --noEmit)"
 node_modules/.bin/tsc -p tests/types/tsconfig.json && echo "tsc: types OK"
 
+step "the npm package: assemble, npm pack, file list and sizes, publint, attw"
+bash scripts/package.sh
+
+step "node --test: the packed package installed in its consumers (Node import and require, esbuild, Vite, a plain page, workerd, TypeScript)"
+node --test tests/package/
+
 step "all tests passed"
