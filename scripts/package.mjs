@@ -187,15 +187,39 @@ function assemble() {
   }
   put("dist/worker/nemo_video.js", webGlue("worker"));
   put("dist/worker/nemo_video_bg.wasm", wasmOf("worker"));
-  workerdEntry("worker", worker, "nemo-video/worker");
+  // workerd: the handler as a default export and the ledger's Durable Object class, from the
+  // same worker/entry.js the repository's own deployable worker uses.
+  put("dist/worker/entry.js", read(path.join(root, "worker/entry.js")));
+  put(
+    "dist/worker/workerd.js",
+    `// nemo-video/worker for workerd (Cloudflare Workers): the .wasm imported as a compiled module.
+// A worker is \`export { default, NemoLedger } from "nemo-video/worker"\` (NemoLedger: the
+// Durable Object of server-token mode, bound as LEDGER).
+import * as glue from "./nemo_video.js";
+import wasm from "./nemo_video_bg.wasm";
+import { entry } from "./entry.js";
+
+const worker = entry(glue, wasm);
+export const NemoLedger = worker.NemoLedger;
+export default worker.handler;
+${reexport(worker, "./nemo_video.js")}`,
+  );
   put(
     "dist/worker/node.mjs",
     `// nemo-video/worker in Node (a local proxy, tests): the .wasm read from beside this file.
+// Node has no Durable Objects: NemoLedger exists so the names match workerd's entry, and
+// says so if used (server-token mode needs workerd's LEDGER binding).
 import { readFileSync } from "node:fs";
-import { initSync } from "./nemo_video.js";
+import { initSync, handleWorkerRequest } from "./nemo_video.js";
 
 initSync({ module: readFileSync(new URL("./nemo_video_bg.wasm", import.meta.url)) });
 
+export class NemoLedger {
+  constructor() {
+    throw new Error("nemo-video: NemoLedger is a Durable Object; it runs in workerd only");
+  }
+}
+export default { fetch: (request, env, ctx) => handleWorkerRequest(request, env, ctx) };
 ${reexport(worker, "./nemo_video.js")}`,
   );
 
@@ -218,7 +242,18 @@ export function decodeBase64(text) {
   put("index.d.cts", header("nemo-video") + declarations("node"));
   put("simulator.d.ts", header("nemo-video/simulator") + declarations("sim-node"));
   put("simulator.d.cts", header("nemo-video/simulator") + declarations("sim-node"));
-  put("worker.d.ts", header("nemo-video/worker") + declarations("worker"));
+  put(
+    "worker.d.ts",
+    `${header("nemo-video/worker") + declarations("worker")}
+/** The ledger of server-token mode, a Durable Object class (workerd only): bind it as LEDGER. */
+export declare class NemoLedger {
+  ledger(op: string): Promise<string>;
+}
+/** The module worker: \`export { default, NemoLedger } from "nemo-video/worker"\`. */
+declare const worker: { fetch(request: Request, env: object, ctx?: object): Promise<Response> };
+export default worker;
+`,
+  );
 
   const entry = (types, file) => ({ types, default: file });
   const manifest = {

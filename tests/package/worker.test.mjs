@@ -15,8 +15,10 @@ import { Miniflare } from "miniflare";
 import { CHANGES, PROMPT, crateVersion, scratchProject } from "./consumer.mjs";
 
 const TOKEN = "nemo-server-secret-worker";
+const SECRET = "the-visitor-secret-of-the-package-test";
 const WORKER = `
 import { handleWorkerRequest } from "nemo-video/worker";
+export { NemoLedger } from "nemo-video/worker";
 import { NemoClient, version } from "nemo-video";
 import { createSimulator } from "nemo-video/simulator";
 
@@ -30,9 +32,16 @@ export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
     if (url.pathname === "/client-through-proxy") {
-      // The client in workerd, its requests handed to this worker's own edge handler.
-      const viaHandler = (input, init) => handleWorkerRequest(new Request(new URL(input, url.origin), init), env, ctx);
-      return chat(new NemoClient({ baseUrl: url.origin, token: "server", fetch: viaHandler, storage: null }));
+      // The client in workerd, its requests handed to this worker's own edge handler with the
+      // visitor cookie its config answer gave (server-token mode).
+      const config = await handleWorkerRequest(new Request(new URL("/config.json", url.origin)), env, ctx);
+      const cookie = (config.headers.get("set-cookie") ?? "").split(";")[0];
+      const viaHandler = (input, init = {}) => {
+        const headers = new Headers(init.headers);
+        headers.set("cookie", cookie);
+        return handleWorkerRequest(new Request(new URL(input, url.origin), { ...init, headers }), env, ctx);
+      };
+      return chat(new NemoClient({ baseUrl: url.origin, serverToken: true, fetch: viaHandler, storage: null }));
     }
     if (url.pathname === "/client-with-simulator") {
       const sim = createSimulator({ chunkDelayMs: 0, workMs: 20, heartbeatMs: 5 });
@@ -66,6 +75,8 @@ before(async () => {
     bundle: true,
     format: "esm",
     conditions: ["workerd", "worker", "browser"],
+    // As wrangler does: the runtime's own modules (the Durable Object base class) stay imports.
+    external: ["cloudflare:*"],
     loader: { ".wasm": "copy" },
     outdir: "dist",
     logLevel: "warning",
@@ -81,7 +92,15 @@ before(async () => {
       { type: "CompiledWasm", include: ["**/*.wasm"] },
     ],
     compatibilityDate: "2026-07-01",
-    bindings: { NEMO_API_BASE: `http://127.0.0.1:${upstream.address().port}`, NEMO_TOKEN: TOKEN, ALLOW_NO_ORIGIN: "1", RATE_LIMIT: "off" },
+    bindings: {
+      NEMO_API_BASE: `http://127.0.0.1:${upstream.address().port}`,
+      ALLOW_HTTP_LOOPBACK: "1",
+      NEMO_TOKEN: TOKEN,
+      VISITOR_SECRET: SECRET,
+      ALLOW_NO_ORIGIN: "1",
+      RATE_LIMIT: "off",
+    },
+    durableObjects: { LEDGER: "NemoLedger" },
     host: "127.0.0.1",
     port: 0,
   });
@@ -112,8 +131,12 @@ test("nemo-video/worker proxies to the API with the server's token; the client i
   assert.equal(chats[0].authorization, `Bearer ${TOKEN}`, "the worker injected the configured token");
 });
 
-test("the edge handler answers a plain request from outside", async () => {
-  const r = await fetch(`${base}/api/credits/balance/simple`);
+test("the edge handler answers a plain request from outside: a visitor first, then the API", async () => {
+  const config = await fetch(`${base}/config.json`);
+  assert.equal((await config.json()).mode, "server-token");
+  const cookie = config.headers.get("set-cookie").split(";")[0];
+  assert.equal((await fetch(`${base}/api/credits/balance/simple`)).status, 401, "no visitor, no call");
+  const r = await fetch(`${base}/api/credits/balance/simple`, { headers: { cookie } });
   assert.equal(r.status, 200);
   const body = await r.json();
   assert.equal(body.code, 0);
