@@ -2,7 +2,8 @@
 //!
 //! Owns: decoding the short-key draft (`t` tracks, `tt` track type, `sg` segments, `d` duration
 //! in ms, `m` metadata) into a [`Timeline`] view, the seed's one-line timeline summary, the
-//! diff of two drafts rendered for a person, and the ready-to-export rule (a track with a
+//! diff of two drafts rendered for a person, whether two drafts are the same (on everything the
+//! server returned, not only what the summary shows), and the ready-to-export rule (a track with a
 //! non-empty `sg`).
 //!
 //! Does not own: the draft itself. The JSON stays as the backend sent it and goes back
@@ -439,6 +440,90 @@ pub fn diff_timelines(before: &Timeline, after: &Timeline) -> Vec<String> {
     out
 }
 
+/// A draft as a value to compare: a draft sent as a JSON string is read as the JSON it holds.
+fn as_compared(v: &Value) -> std::borrow::Cow<'_, Value> {
+    match v {
+        Value::String(s) => serde_json::from_str(s)
+            .map(std::borrow::Cow::Owned)
+            .unwrap_or(std::borrow::Cow::Borrowed(v)),
+        _ => std::borrow::Cow::Borrowed(v),
+    }
+}
+
+/// Nothing at all: `null`, an empty string, array or object, zero, `false`, or an object of
+/// only such values (`{"t": [], "d": 0}`, what a fresh session's draft may look like).
+fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.values().all(is_blank),
+    }
+}
+
+/// Canonical equality: key order never matters (objects are maps), `1` equals `1.0`.
+fn canonical_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(p), Some(q)) => p == q,
+            _ => match (x.as_u64(), y.as_u64()) {
+                (Some(p), Some(q)) => p == q,
+                _ => x.as_f64() == y.as_f64(),
+            },
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| canonical_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, p)| y.get(k).is_some_and(|q| canonical_eq(p, q)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Whether two drafts are the same, judged on everything the server returned (not only what a
+/// summary shows): key order and number spelling aside, any difference anywhere is a change.
+/// `null` stands for "no draft", the same as a blank draft.
+pub fn same(before: &Value, after: &Value) -> bool {
+    let (a, b) = (as_compared(before), as_compared(after));
+    if is_blank(&a) || is_blank(&b) {
+        return is_blank(&a) && is_blank(&b);
+    }
+    canonical_eq(&a, &b)
+}
+
+/// What changed from one draft to another, for the user; `None` when [`same`] says nothing
+/// did. The lines say what a summary can show (tracks, labels, volume, clip timing, the total
+/// length); an edit to anything else still counts, and is said to be one.
+pub fn changes(before: &Value, after: &Value) -> Option<String> {
+    if same(before, after) {
+        return None;
+    }
+    let mut lines = diff(before, after);
+    // The total length is told when it is all the summary can show of the edit (with a track
+    // changed, it follows from the track's own line).
+    let (b, a) = (timeline(before), timeline(after));
+    if lines.is_empty()
+        && !close(b.duration_ms, a.duration_ms)
+        && let (Some(x), Some(y)) = (b.duration_ms, a.duration_ms)
+    {
+        lines.push(format!("total length {}s → {}s", secs(x), secs(y)));
+    }
+    if lines.is_empty() {
+        lines.push(HIDDEN_CHANGE.to_owned());
+    }
+    Some(describe_changes(&lines))
+}
+
+/// The line for an edit the summary cannot show (metadata, settings, fields the client does
+/// not model).
+pub const HIDDEN_CHANGE: &str =
+    "the project was edited in details the timeline summary does not show";
+
 /// The diff as one message for the user.
 pub fn describe_changes(changes: &[String]) -> String {
     match changes {
@@ -534,6 +619,43 @@ mod tests {
                 "Video track: added a clip (2-2.5s)",
                 "Video track: removed a clip (0-1s)"
             ]
+        );
+    }
+
+    #[test]
+    fn any_difference_is_a_change_and_is_described() {
+        let before = seed_draft();
+        let mut meta = seed_draft();
+        meta["m"] = json!({"fps": 30});
+        assert!(diff(&before, &meta).is_empty(), "the summary shows no fps");
+        assert_eq!(
+            changes(&before, &meta).as_deref(),
+            Some("Changed: the project was edited in details the timeline summary does not show.")
+        );
+        let mut longer = seed_draft();
+        longer["d"] = json!(12000);
+        assert_eq!(
+            changes(&before, &longer).as_deref(),
+            Some("Changed: total length 10s → 12s.")
+        );
+        // Key order, number spelling and a draft sent as a string are not changes.
+        let reordered: Value = serde_json::from_str(
+            r#"{"t":[{"sg":[{"m":{"title":"city timelapse"},"d":10000.0,"s":0}],"tt":0},
+                {"sg":[{"d":10000,"s":0}],"m":{"volume":0.35,"title":"Lo-fi"},"tt":1},
+                {"sg":[{"m":{"text":"Urban Dreams"},"d":3000,"s":0}],"tt":7}],"d":10000}"#,
+        )
+        .unwrap();
+        assert!(same(&before, &reordered));
+        assert!(same(&before, &Value::String(before.to_string())));
+        assert_eq!(changes(&before, &before), None);
+        // No draft and a blank one are the same; a first real draft is a change.
+        assert!(same(&Value::Null, &json!({"t": [], "d": 0})));
+        assert_eq!(
+            changes(&Value::Null, &seed_draft())
+                .unwrap()
+                .lines()
+                .count(),
+            4
         );
     }
 
