@@ -28,7 +28,9 @@
 //! refused with its own error instead of submitting the old session's draft under a new,
 //! empty session.
 //!
-//! Reading the service's status answer, in every documented form, is `status.rs`.
+//! Reading the service's status answer, in every documented form, is `status.rs`; the stored
+//! form of jobs to resume is `pending.rs`; the submit policy's judgments of a failed submit
+//! are `submit.rs`.
 //!
 //! Outputs besides the step: [`RenderOutput::Progress`] for the user, and
 //! [`RenderOutput::Persist`]/[`RenderOutput::Forget`] for the shell's storage.
@@ -38,39 +40,17 @@
 
 use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod pending;
 mod status;
+mod submit;
 
+pub use pending::{PendingRender, decode_pending, encode_pending};
 pub use status::{RenderStatus, StatusReport, parse_status};
 
-use super::api::is_valid_id;
-use super::error::{ErrorCode, ErrorKind, NemoError, Recovery};
-
-/// A failed submit whose request may still have reached the service: the connection failed,
-/// the answer did not come in time, a 5xx (a gateway's timeout), an answer we cannot read.
-fn may_have_been_accepted(e: &NemoError) -> bool {
-    match e.kind {
-        ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Protocol => true,
-        ErrorKind::Server => matches!(e.code, ErrorCode::Num(500..=599)),
-        _ => false,
-    }
-}
-
-/// A 1002 on export: the draft's session is gone. Submitting that draft under a new, empty
-/// session would export something the user no longer has; say so instead.
-fn session_lost(e: NemoError) -> NemoError {
-    NemoError {
-        retryable: false,
-        recovery: Recovery::Report,
-        ..e
-    }
-    .with_user_message(
-        "The project session expired before the export started, so the export was not sent. \
-         Send your last request again to rebuild the video in a new session, then export.",
-    )
-}
+use super::error::{ErrorKind, NemoError, Recovery};
+use submit::{may_have_been_accepted, session_lost};
 
 /// Durations of an export, ms; defaults from API.md and DESIGN.md.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,19 +73,6 @@ impl Default for RenderConfig {
     }
 }
 
-/// A job worth resuming after a reload; stored as JSON by the shell.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingRender {
-    /// Render id.
-    pub id: String,
-    /// The session it belongs to.
-    #[serde(rename = "sessionId")]
-    pub session_id: String,
-    /// When it was submitted, unix ms.
-    #[serde(rename = "startedAt")]
-    pub started_at: u64,
-}
-
 /// What an export's `onProgress` hears: the job, its status, and for a resumed job that
 /// failed, why.
 #[derive(Clone, Debug, PartialEq)]
@@ -118,23 +85,6 @@ pub struct ExportProgress {
     pub percent: Option<f64>,
     /// Why a resumed job failed.
     pub error: Option<NemoError>,
-}
-
-/// Reads the stored list; anything malformed is dropped, never fatal.
-pub fn decode_pending(stored: &str) -> Vec<PendingRender> {
-    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(stored) else {
-        return Vec::new();
-    };
-    items
-        .into_iter()
-        .filter_map(|v| serde_json::from_value::<PendingRender>(v).ok())
-        .filter(|p| is_valid_id(&p.id) && is_valid_id(&p.session_id))
-        .collect()
-}
-
-/// Writes the list for storage.
-pub fn encode_pending(list: &[PendingRender]) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// Where the finished video is.
@@ -530,6 +480,7 @@ impl RenderJob {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::error::ErrorCode;
     use serde_json::json;
 
     fn cfg() -> RenderConfig {
