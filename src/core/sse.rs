@@ -470,17 +470,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn retry_only_digits() {
-        let mut p = SseParser::default();
-        let out = p.push(b"retry: 1500\ndata: a\n\nretry: 15x\ndata: b\n\nretry:\ndata: c\n\n");
-        let retries: Vec<_> = out
+    fn retries_of(items: &[SseItem]) -> Vec<Option<u64>> {
+        items
             .iter()
             .map(|i| match i {
                 SseItem::Event(e) => e.retry,
                 _ => unreachable!(),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn retry_only_digits() {
+        let mut p = SseParser::default();
+        let out = p.push(b"retry: 1500\ndata: a\n\nretry: 15x\ndata: b\n\nretry:\ndata: c\n\n");
+        let retries = retries_of(&out);
         assert_eq!(retries, vec![Some(1500), None, None]);
         assert_eq!(p.reconnection_ms(), Some(1500));
         assert_eq!(
@@ -496,13 +500,7 @@ mod tests {
         assert!(p.push(b"retry: 3000\n\n").is_empty());
         assert_eq!(p.reconnection_ms(), Some(3000));
         let out = p.push(b"data: a\n\ndata: b\n\n");
-        let retries: Vec<_> = out
-            .iter()
-            .map(|i| match i {
-                SseItem::Event(e) => e.retry,
-                _ => unreachable!(),
-            })
-            .collect();
+        let retries = retries_of(&out);
         assert_eq!(
             retries,
             vec![Some(3000), None],
