@@ -95,9 +95,12 @@ impl Client {
             while let Some(e) = turn.poll_event() {
                 on_event(&e);
             }
-            let wait = turn
-                .poll_timeout()
-                .map_or(u64::MAX >> 12, |t| t.saturating_sub(host::now_ms()));
+            // Timed out already: the request ends by its own bound, at about the same time.
+            let Some(at) = turn.poll_timeout() else {
+                return opening.await;
+            };
+            // (setTimeout takes at most 2^31 - 1 ms.)
+            let wait = at.saturating_sub(host::now_ms()).min(i32::MAX as u64);
             let mut timer = Timer::new(wait);
             match first(&mut opening, &mut timer).await {
                 First::A(r) => {
