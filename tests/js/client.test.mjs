@@ -508,7 +508,7 @@ test("export: a submit whose answer is lost is polled by its id, a 1002 is refus
 test("a side call's 1002 during a dropped turn does not move the turn's polls", async () => {
   // The simulator's 1002 removes the session: the turn's own polls find it gone and say so at
   // once (recorded.test.mjs has the session that still answers).
-  const { client, sim } = setup({ faults: { dropStream: 1 } }, { dropPollMs: 60 });
+  const { client, sim } = setup({ faults: { dropStream: 1 } }, { dropPollMs: 150 });
   await client.connect();
   const first = client.sessionId;
   let side;

@@ -302,7 +302,7 @@ test("a submit whose answer never comes is stored first, then polled by its id, 
       void e; // accepted, but the answer never comes back
     }],
     pollDone,
-  ]), { storage, requestTimeoutMs: 60 });
+  ]), { storage, requestTimeoutMs: 250 });
   t.after(s.close);
   const r = await s.client.export();
   const submitted = JSON.parse(s.log.find((x) => x.path === SUBMIT).body).id;
@@ -321,15 +321,18 @@ test("a lost submit the service never received is submitted once more; one abort
   assert.equal((await s.client.export()).url, "https://cdn.example/v.mp4");
   assert.deepEqual([s.chatPosts(), s.submits()], [0, 2]);
 
+  // Aborted once the service has told the job's status: it is running, so it is cancelled.
+  const ctl = new AbortController();
   const a = await setup(standard([
     ["GET", `/api/state/nemo_agent/me/${SID}/latest`, state(DRAFT_A)],
     ["POST", SUBMIT, (_, res) => send(res, 504, "gateway timeout")],
-    ["GET", /^\/api\/render\/proxy\/lambda\/render_\d+$/, ok({ status: "processing", progress: 10 })],
+    ["GET", /^\/api\/render\/proxy\/lambda\/render_\d+$/, (e, res) => {
+      setTimeout(() => ctl.abort(), 5);
+      ok({ status: "processing", progress: 10 })(e, res);
+    }],
     ["POST", /\/cancel$/, ok({})],
   ]), { pollIntervalMs: 20 });
   t.after(a.close);
-  const ctl = new AbortController();
-  setTimeout(() => ctl.abort(), 50);
   await assert.rejects(a.client.export({ signal: ctl.signal }), (e) => e.kind === "aborted");
   const id = JSON.parse(a.log.find((x) => x.path === SUBMIT).body).id;
   assert.deepEqual(a.log.filter((x) => x.path.endsWith("/cancel")).map((x) => x.path), [`${SUBMIT}/${id}/cancel`]);
@@ -348,7 +351,7 @@ test("a side call's 1002 during a turn's drop polls: the turn keeps its session,
     // The second session is the one the side call's 1002 creates.
     ["POST", "/api/tasks/me/with-session/nemo_agent", inTurn(ok({ session_id: SID, task_id: "t1" }), ok({ session_id: SID2, task_id: "t2" }))],
     ["POST", "/run_sse", sse([delta("ev-1", "Adding music"), call(true), call(false)], { drop: true, onDrop: () => dropped() })],
-  ]), { dropPollMs: 80 });
+  ]), { dropPollMs: 300 });
   t.after(s.close);
   const events = [];
   const turn = s.client.chat("add lo-fi music", { onEvent: (e) => events.push(e) });
@@ -443,10 +446,10 @@ test("still-working notices cover the wait for the stream's headers and the drop
   const s = await setup(standard([
     ["GET", `/api/state/nemo_agent/me/${SID}/latest`, inTurn(state(DRAFT_A), state(DRAFT_A), state(DRAFT_B))],
     ["POST", "/run_sse", async (e, res) => {
-      await sleep(160);
+      await sleep(200);
       return sse([delta("ev-1", "Adding"), call(false)], { drop: true })(e, res);
     }],
-  ]), { stillWorkingMs: 40, dropPollMs: 120 });
+  ]), { stillWorkingMs: 30, dropPollMs: 120 });
   t.after(s.close);
   const { events, result: r } = await chatEvents(s.client, "add music");
   const first = events.findIndex((e) => e.type === "text");
