@@ -219,7 +219,7 @@ fn error_payload_reported_once() {
     assert_eq!(errors.len(), 1, "{out:?}");
     assert_eq!(
         (errors[0].kind, &errors[0].code),
-        (ErrorKind::Server, &ErrorCode::Text("SAFETY".into()))
+        (ErrorKind::Refused, &ErrorCode::Text("SAFETY".into()))
     );
     assert!(errors[0].message.contains("blocked"));
     assert!(summary.messages.is_empty());

@@ -222,7 +222,28 @@ proptest! {
         let _ = render::decode_pending(&body);
         let _ = intent::classify(&body);
         let _ = gui::detect(&body);
+        let _ = gui::translate(&body);
+        let _ = gui::edit_requests(&body);
         let _ = draft::summarize(&Value::String(body.clone()));
+        let _ = nemo_video::core::api::raw_state_draft(&body);
+        let _ = draft::same(&Value::String(body.clone()), &Value::Null);
+    }
+
+    #[test]
+    fn the_raw_draft_is_the_parsed_draft(draft in arb_json(), wrap in 0usize..3) {
+        // Whatever the draft, the raw text found in each envelope form reads as the draft.
+        let text = draft.to_string();
+        let body = match wrap {
+            0 => format!(r#"{{"code":0,"message":"ok","data":{{"state":{{"x":"}}","draft":{text}}}}}}}"#),
+            1 => format!(r#"{{"success":true,"data":{{"draft":{text}}}}}"#),
+            _ => format!(r#"{{"state":{{"draft":{text},"y":[1]}}}}"#),
+        };
+        let raw = nemo_video::core::api::raw_state_draft(&body);
+        if draft.is_null() {
+            prop_assert!(raw.is_none());
+        } else {
+            prop_assert_eq!(raw.map(|r| r.get().to_owned()), Some(text));
+        }
     }
 
     #[test]

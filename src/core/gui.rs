@@ -1,19 +1,23 @@
 //! The backend writes as if the user had its GUI; this module finds those phrases.
 //!
 //! Owns: [`detect`], agent text → the [`GuiAction`]s the client performs instead (the seed's
-//! "Backend Response Translation" table):
+//! "Backend Response Translation" table), [`translate`], the same text as the user reads it
+//! (each clause that gives a GUI instruction replaced by what the client does instead), and
+//! [`edit_requests`], the chat request equivalent to a drag-and-drop instruction (the seed:
+//! "drag/drop → send edit via SSE"):
 //!
 //! | agent says                                   | action                         |
 //! |----------------------------------------------|--------------------------------|
-//! | "click/tap/press [Export/Upload/…] (button)", 点击/单击 | the button's API call |
+//! | "click/tap/press [Export/Upload/…] (button)", 点击/单击 [导出/上传/…] | the button's API call |
 //! | "open [the … panel/tab/timeline]", 打开       | [`GuiAction::State`]           |
 //! | "drag", "drop", 拖拽/拖动                     | [`GuiAction::Edit`]            |
 //! | "preview in (the) timeline", 时间线预览        | [`GuiAction::Timeline`]        |
-//! | "Export button", 导出按钮, 点击导出            | [`GuiAction::Export`]          |
+//! | "Export button", 导出 (not 已导出)             | [`GuiAction::Export`]          |
 //!
-//! The text itself is shown as the agent wrote it: our example page has real Export, Upload
-//! and timeline controls, and the client carries the action out, so rewriting the agent's
-//! sentences would only risk garbling them. Detection runs on whole messages, never deltas.
+//! Translation works clause by clause (a clause ends at `.!?;,` or their Chinese forms or a
+//! line end): a clause with an instruction becomes the client's own sentence for each of its
+//! actions, in the clause's language; every other clause is kept byte for byte. Detection
+//! and translation run on whole messages, never deltas (the whole message replaces them).
 //!
 //! Does not own: carrying the action out (the client), deduplication within a turn (`chat.rs`).
 
@@ -101,6 +105,22 @@ pub fn detect(text: &str) -> Vec<GuiAction> {
     }
     // Chinese phrases, placed after the English ones by position in the text.
     let base = ws.len();
+    // 点击 [label]: the label's action, as for "click [label]".
+    for verb in ["点击", "单击", "点一下"] {
+        for (pos, _) in text.match_indices(verb) {
+            let label: String = text[pos + verb.len()..].chars().take(REACH + 2).collect();
+            if let Some(a) = button_action(&label) {
+                found.push((base + pos, a));
+            }
+        }
+    }
+    // Plain 导出 ("export") is the export button, as the seed's table says; 已导出 ("was
+    // exported") is news, not an instruction.
+    for (pos, _) in text.match_indices("导出") {
+        if !text[..pos].ends_with('已') {
+            found.push((base + pos, GuiAction::Export));
+        }
+    }
     let zh: &[(&str, GuiAction)] = &[
         ("点击导出", GuiAction::Export),
         ("单击导出", GuiAction::Export),
@@ -134,6 +154,136 @@ pub fn detect(text: &str) -> Vec<GuiAction> {
         }
     }
     out
+}
+
+/// Where clauses end.
+const CLAUSE_ENDS: &[char] = &[
+    '.', '!', '?', ';', ',', '。', '！', '？', '；', '，', '、', '\n',
+];
+
+/// The text's clauses, each with its terminator; together they are the whole text.
+fn clauses(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if CLAUSE_ENDS.contains(&c) {
+            let end = i + c.len_utf8();
+            out.push(&text[start..end]);
+            start = end;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+fn is_chinese(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// What the client says it does instead of the GUI instruction.
+fn client_sentence(action: GuiAction, chinese: bool) -> &'static str {
+    match (action, chinese) {
+        (GuiAction::Export, false) => "I'll export the video for you.",
+        (GuiAction::Export, true) => "我来为你导出视频。",
+        (GuiAction::Upload, false) => "Send me the file and I'll upload it.",
+        (GuiAction::Upload, true) => "把文件发给我，我来上传。",
+        (GuiAction::Credits, false) => "I'll check your credits.",
+        (GuiAction::Credits, true) => "我来查看你的积分。",
+        (GuiAction::State, false) => "I'll check the project's current state.",
+        (GuiAction::State, true) => "我来查看项目的当前状态。",
+        (GuiAction::Edit, false) => "I'll ask the agent to make that change.",
+        (GuiAction::Edit, true) => "我来请智能体完成这个修改。",
+        (GuiAction::Timeline, false) => "I'll show the track summary.",
+        (GuiAction::Timeline, true) => "我来展示轨道摘要。",
+    }
+}
+
+/// The message as the user reads it: each clause that gives a GUI instruction is replaced by
+/// the client's sentence for what it does instead; all else is kept as written.
+pub fn translate(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for clause in clauses(text) {
+        let actions = detect(clause);
+        if actions.is_empty() {
+            out.push_str(clause);
+            continue;
+        }
+        let body = clause.trim_start();
+        out.push_str(&clause[..clause.len() - body.len()]);
+        let chinese = is_chinese(clause);
+        let said: Vec<&str> = actions
+            .iter()
+            .map(|a| client_sentence(*a, chinese))
+            .collect();
+        out.push_str(&said.join(if chinese { "" } else { " " }));
+        if clause.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Replaces whole words (ASCII, case-insensitive) of `from` by `to`.
+fn replace_word(text: &str, from: &str, to: &str) -> String {
+    let lower = text.to_lowercase();
+    if lower.len() != text.len() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (i, _) in lower.match_indices(from) {
+        let before = lower[..i].chars().next_back();
+        let after = lower[i + from.len()..].chars().next();
+        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        if i >= at && boundary(before) && boundary(after) {
+            out.push_str(&text[at..i]);
+            out.push_str(to);
+            at = i + from.len();
+        }
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// The chat requests equivalent to the message's drag-and-drop instructions, one per clause
+/// that gives one: the clause with the GUI verb made the edit ("Drag the logo to the corner"
+/// → "Move the logo to the corner").
+pub fn edit_requests(text: &str) -> Vec<String> {
+    clauses(text)
+        .into_iter()
+        .filter(|c| detect(c).contains(&GuiAction::Edit))
+        .map(|c| {
+            let mut r = c.trim().trim_end_matches([',', '，', ';', '；']).to_owned();
+            for (from, to) in [
+                ("drag and drop", "move"),
+                ("drag-and-drop", "move"),
+                ("dragging", "moving"),
+                ("dropping", "putting"),
+                ("drag", "move"),
+                ("drop", "put"),
+            ] {
+                r = replace_word(&r, from, to);
+            }
+            for (from, to) in [
+                ("拖拽到", "移到"),
+                ("拖拽", "移动"),
+                ("拖动", "移动"),
+                ("拖到", "移到"),
+            ] {
+                r = r.replace(from, to);
+            }
+            let mut cs = r.chars();
+            match cs.next() {
+                Some(first) => std::iter::once(first.to_ascii_uppercase())
+                    .chain(cs)
+                    .collect(),
+                None => r,
+            }
+        })
+        .filter(|r| !r.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -183,6 +333,70 @@ mod tests {
             ),
             vec![Edit, Timeline, Export]
         );
+    }
+
+    #[test]
+    fn plain_click_and_export_in_chinese() {
+        assert_eq!(detect("视频好了，点击导出即可下载"), vec![Export]);
+        assert_eq!(detect("点击上传添加素材"), vec![Upload]);
+        assert_eq!(detect("完成后可以导出视频"), vec![Export]);
+        assert_eq!(detect("视频已导出"), vec![]);
+    }
+
+    #[test]
+    fn the_user_reads_the_translation() {
+        assert_eq!(
+            translate("Done! Preview it in the timeline, and click Export when you're ready."),
+            "Done! I'll show the track summary. I'll export the video for you."
+        );
+        assert_eq!(
+            translate("Added the logo. Drag the logo to the top-right corner."),
+            "Added the logo. I'll ask the agent to make that change."
+        );
+        assert_eq!(
+            translate("视频已经完成，点击导出即可下载。"),
+            "视频已经完成，我来为你导出视频。"
+        );
+        assert_eq!(
+            translate("I added lo-fi music at 0.35 volume."),
+            "I added lo-fi music at 0.35 volume."
+        );
+        // Every seed phrase is translated away.
+        for (text, gone) in [
+            ("Click the Export button to download.", "Click"),
+            ("Open the timeline panel to review.", "Open"),
+            ("Drag the clip to track 2.", "Drag"),
+            ("You can preview it in the timeline.", "preview"),
+            ("Use the Export button when ready.", "button"),
+            ("请点击导出按钮。", "点击"),
+            ("打开素材面板。", "打开"),
+            ("把音乐拖拽到第二条轨道。", "拖拽"),
+            ("可以在时间线中预览效果。", "预览"),
+            ("然后导出。", "然后"),
+        ] {
+            assert!(
+                !translate(text).contains(gone),
+                "{text} → {}",
+                translate(text)
+            );
+        }
+    }
+
+    #[test]
+    fn a_drag_becomes_the_request() {
+        assert_eq!(
+            edit_requests("Added the logo. Drag the logo to the top-right corner."),
+            vec!["Move the logo to the top-right corner."]
+        );
+        assert_eq!(
+            edit_requests("drag and drop the intro after the title, then export"),
+            vec!["Move the intro after the title"]
+        );
+        assert_eq!(
+            edit_requests("把音乐拖拽到第二条轨道。"),
+            vec!["把音乐移到第二条轨道。"]
+        );
+        assert!(edit_requests("Click Export.").is_empty());
     }
 
     #[test]

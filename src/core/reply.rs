@@ -50,7 +50,7 @@ pub fn upload_prompt() -> String {
     format!(
         "Choose the files to upload ({}; up to {} MB each).",
         ACCEPTED_EXTENSIONS.join(", "),
-        MAX_UPLOAD_BYTES / (1024 * 1024)
+        MAX_UPLOAD_BYTES / 1_000_000
     )
 }
 

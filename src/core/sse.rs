@@ -32,7 +32,9 @@ pub struct SseEvent {
     pub data: String,
     /// The last event id seen so far in the stream (ids persist across events).
     pub id: String,
-    /// The reconnection time set by a `retry:` field in this event's block, if any.
+    /// The reconnection time a `retry:` field set since the previous event: in this event's
+    /// block, or in a block of its own that dispatched nothing (the reconnection time is the
+    /// stream's, so it is not lost with that block). The last value wins.
     pub retry: Option<u64>,
 }
 
@@ -87,7 +89,7 @@ pub struct SseParser {
     has_data: bool,
     /// The last event id buffer.
     last_id: String,
-    /// `retry` set in the current block.
+    /// `retry` set since the last dispatched event.
     retry: Option<u64>,
     /// The last reconnection time set by any `retry` field.
     reconnection_ms: Option<u64>,
@@ -321,7 +323,10 @@ impl SseParser {
 
     fn dispatch(&mut self, out: &mut Vec<SseItem>) {
         if !self.has_data {
+            // No event; a `retry:` of this block is still the stream's: the next event says it.
+            let retry = self.retry;
             self.reset_event();
+            self.retry = retry;
             return;
         }
         self.data.pop(); // the LF after the last data line
@@ -465,22 +470,41 @@ mod tests {
         );
     }
 
-    #[test]
-    fn retry_only_digits() {
-        let mut p = SseParser::default();
-        let out = p.push(b"retry: 1500\ndata: a\n\nretry: 15x\ndata: b\n\nretry:\ndata: c\n\n");
-        let retries: Vec<_> = out
+    fn retries_of(items: &[SseItem]) -> Vec<Option<u64>> {
+        items
             .iter()
             .map(|i| match i {
                 SseItem::Event(e) => e.retry,
                 _ => unreachable!(),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn retry_only_digits() {
+        let mut p = SseParser::default();
+        let out = p.push(b"retry: 1500\ndata: a\n\nretry: 15x\ndata: b\n\nretry:\ndata: c\n\n");
+        let retries = retries_of(&out);
         assert_eq!(retries, vec![Some(1500), None, None]);
         assert_eq!(p.reconnection_ms(), Some(1500));
         assert_eq!(
             parse(b"retry: 99999999999999999999999\ndata: a\n\n").len(),
             1
+        );
+    }
+
+    #[test]
+    fn retry_in_a_block_of_its_own_is_not_lost() {
+        let mut p = SseParser::default();
+        // The block dispatches nothing, but sets the stream's reconnection time.
+        assert!(p.push(b"retry: 3000\n\n").is_empty());
+        assert_eq!(p.reconnection_ms(), Some(3000));
+        let out = p.push(b"data: a\n\ndata: b\n\n");
+        let retries = retries_of(&out);
+        assert_eq!(
+            retries,
+            vec![Some(3000), None],
+            "told once, on the next event"
         );
     }
 

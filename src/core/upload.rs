@@ -7,8 +7,8 @@
 //! Does not own: reading files or sending them (the shell), the server's own checks (4001 and
 //! 4002 still come back as typed errors through the error table, `error/table.rs`).
 //!
-//! 500 MB is read as 500 MiB (524,288,000 bytes): a file the server might still take is not
-//! refused by us for a rounding difference; anything larger gets 4002's advice locally.
+//! 500 MB is 500,000,000 bytes, as the seed says it: a file between that and 500 MiB would be
+//! sent whole only for the server to refuse it (4002), so it is refused here, before a byte.
 
 use super::error::{ErrorKind, NemoError};
 
@@ -19,7 +19,7 @@ pub const ACCEPTED_EXTENSIONS: &[&str] = &[
 /// Extensions read as a text prompt instead of uploaded.
 pub const TEXT_EXTENSIONS: &[&str] = &["txt", "md", "markdown"];
 /// Largest upload, bytes.
-pub const MAX_UPLOAD_BYTES: u64 = 500 * 1024 * 1024;
+pub const MAX_UPLOAD_BYTES: u64 = 500_000_000;
 /// Largest text file taken as a prompt, bytes.
 pub const MAX_PROMPT_BYTES: u64 = 64 * 1024;
 /// Most URLs in one upload request.
@@ -240,8 +240,9 @@ mod tests {
 
     #[test]
     fn size_limit_exact() {
-        assert!(check_file("a.mp4", MAX_UPLOAD_BYTES, None).is_ok());
-        let e = check_file("a.mp4", MAX_UPLOAD_BYTES + 1, None).unwrap_err();
+        // The seed's 500 MB, in bytes.
+        assert!(check_file("a.mp4", 500_000_000, None).is_ok());
+        let e = check_file("a.mp4", 500_000_001, None).unwrap_err();
         assert_eq!(
             (e.kind, e.code.to_string().as_str()),
             (ErrorKind::FileSize, "4002")

@@ -93,6 +93,9 @@ export interface ChatResult {
   /** The turn's messages joined with a blank line. */
   text: string;
   actions: Array<"export" | "upload" | "credits" | "state" | "edit" | "timeline">;
+  /** The chat requests equivalent to the agent's drag-and-drop instructions (handle() sends
+   *  them as one follow-up turn). */
+  requests: string[];
   /** The change summary when the timeline changed. */
   changes: string | null;
 }
@@ -372,7 +375,7 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "options", "onProgress")?;
-            let s = client.state(&a.cancel).await?;
+            let s = client.state(None, &a.cancel).await?;
             Ok(values::state(&s))
         })
     }
@@ -406,10 +409,11 @@ impl JsNemoClient {
         let o = opts_of(opts);
         promise(async move {
             let a = args(&o, "export options", "onProgress")?;
+            // The draft's own text (JSON.stringify keeps its key order): sent back as it is.
             let draft =
                 match host::get(&a.o, "draft") {
                     v if v.is_undefined() || v.is_null() => None,
-                    v => Some(super::timeline::draft_value(&v).map_err(|_| {
+                    v => Some(super::timeline::draft_text(&v).map_err(|_| {
                         NemoError::refused("BAD_DRAFT", "draft must be a JSON object")
                     })?),
                 };

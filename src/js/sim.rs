@@ -24,6 +24,8 @@ export interface SimulatorFaults {
   expireTokenAfter?: number; sessionNotFound?: number; missingClientId?: number;
   rateLimit?: number; retryAfterS?: number; outOfCredits?: number; exportPlan?: number;
   renderFailure?: number; pollErrors?: number; submitErrors?: number;
+  /** Submits accepted whose answer is lost (a 504). */
+  submitLost?: number;
 }
 export interface SimulatorOptions {
   seed?: number;
@@ -46,6 +48,14 @@ export interface SimulatorOptions {
   renderForm?: "output.url" | "outputUrl" | "success" | "bare" | "none";
   /** Tokens accepted as configured ones (NEMO_TOKEN) of a registered user. */
   knownTokens?: string[];
+  /** The agent's edits touch only what the timeline summary does not show. */
+  hiddenEdits?: boolean;
+  /** Sessions start with no draft at all. */
+  noDraft?: boolean;
+  /** The state gives the draft as a JSON string, which an export must send back as it is. */
+  draftAsText?: boolean;
+  /** The anonymous-token answer carries user_id, default true (else only the session answer). */
+  tokenUserId?: boolean;
   faults?: SimulatorFaults;
 }
 export interface SimulatorLogEntry {

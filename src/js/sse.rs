@@ -24,7 +24,8 @@ export interface SseEvent {
   data: string;
   /** The last event id seen in the stream (ids persist across events). */
   id: string;
-  /** The reconnection time a `retry:` field in this event's block set, in ms. */
+  /** The reconnection time, in ms, a `retry:` field set since the previous event (in this
+   *  event's block, or in a block of its own); `reconnectionTime` holds the latest. */
   retry?: number;
 }
 

@@ -28,6 +28,22 @@ pub(crate) fn draft_value(draft: &JsValue) -> Result<serde_json::Value, JsValue>
     })
 }
 
+/// A draft given as an object (its `JSON.stringify` text) or as JSON text, as text.
+pub(crate) fn draft_text(draft: &JsValue) -> Result<String, JsValue> {
+    if let Some(s) = draft.as_string() {
+        return Ok(s);
+    }
+    js_sys::JSON::stringify(draft)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| {
+            to_js(&NemoError::refused(
+                "BAD_DRAFT",
+                "the draft is not a plain JSON object",
+            ))
+        })
+}
+
 /// The seed's one-line timeline summary of a draft (object or JSON text).
 #[wasm_bindgen(js_name = summarizeTimeline)]
 pub fn summarize_timeline(

@@ -87,9 +87,11 @@ pub(crate) fn connected(c: &Connected) -> JsValue {
 /// A `ChatResult`.
 pub(crate) fn chat_result(r: &ChatResult) -> JsValue {
     let actions: Array = r.actions.iter().map(|a| s(a.as_str())).collect();
+    let requests: Array = r.requests.iter().map(|q| s(q)).collect();
     object(&[
         ("text", s(&r.text)),
         ("actions", actions.into()),
+        ("requests", requests.into()),
         ("changes", r.changes.as_deref().map_or(JsValue::NULL, s)),
     ])
 }
@@ -106,11 +108,28 @@ pub(crate) fn credits(c: &Credits) -> JsValue {
 /// A `SessionState`.
 pub(crate) fn state(st: &StateInfo) -> JsValue {
     object(&[
-        ("draft", st.draft.as_ref().map_or(JsValue::NULL, json)),
+        ("draft", draft(st)),
         ("summary", s(&st.summary)),
         ("ready", JsValue::from_bool(st.ready)),
         ("raw", json(&st.raw)),
     ])
+}
+
+/// The draft for JS: parsed by `JSON.parse` from the server's own text (so its keys keep their
+/// order; a draft sent as a JSON string is the object that string holds), else as read.
+fn draft(st: &StateInfo) -> JsValue {
+    let parse = |t: &str| js_sys::JSON::parse(t).ok();
+    let from_text = st
+        .draft_raw
+        .as_ref()
+        .and_then(|r| parse(r.get()))
+        .and_then(|v| match v.as_string() {
+            Some(inner) => parse(&inner),
+            None => Some(v),
+        });
+    from_text
+        .filter(|v| v.is_object())
+        .unwrap_or_else(|| st.draft.as_ref().map_or(JsValue::NULL, json))
 }
 
 /// The `UploadedFile`s.

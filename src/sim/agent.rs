@@ -195,6 +195,22 @@ fn video_ms(draft: &Value) -> u64 {
         .unwrap_or(10_000)
 }
 
+/// The `hiddenEdits` mode's edit: a new revision in the draft's metadata, which no summary
+/// shows. Returns the tool's name and what the agent says it did.
+pub fn apply_hidden(draft: &mut Value) -> (&'static str, String) {
+    if !draft.is_object() {
+        *draft = json!({});
+    }
+    let m = &mut draft["m"];
+    if !m.is_object() {
+        *m = json!({});
+    }
+    let rev = m["revision"].as_u64().unwrap_or(0) + 1;
+    m["revision"] = json!(rev);
+    m["grade"] = json!("warm");
+    ("adjust_settings", "I adjusted the colour grade".to_owned())
+}
+
 /// Applies an edit to a draft; returns the tool's name and what the agent says it did.
 pub fn apply(edit: &Edit, draft: &mut Value) -> (&'static str, String) {
     if !draft.get("t").is_some_and(Value::is_array) {

@@ -112,7 +112,13 @@ impl Simulator {
             return json_response(404, json!({"detail": format!("Session not found: {sid}")}));
         };
         let edit = agent::edit_for(&text, &session.draft);
-        let applied = edit.as_ref().map(|e| agent::apply(e, &mut session.draft));
+        let applied = edit.as_ref().map(|e| {
+            if self.opts.hidden_edits {
+                agent::apply_hidden(&mut session.draft)
+            } else {
+                agent::apply(e, &mut session.draft)
+            }
+        });
         let draft = session.draft.clone();
         let silent = if applied.is_some() {
             self.edits += 1;

@@ -283,10 +283,15 @@ impl Simulator {
                 let c = self.user(&user).map_or(0.0, |u| u.credits);
                 envelope(json!({"available": c, "frozen": 0, "total": c}))
             }
-            RouteId::State => match self.session(id, &user) {
-                Ok(s) => envelope(
-                    json!({"state": {"draft": s.draft, "video_infos": [], "canvas_config": {"width": 1920, "height": 1080}, "generated_media": []}}),
-                ),
+            RouteId::State => match self.session(id, &user).map(|s| s.draft.clone()) {
+                Ok(draft) => {
+                    let mut state = json!({"video_infos": [], "canvas_config": {"width": 1920, "height": 1080}, "generated_media": []});
+                    // No draft yet: the key is absent, as on a fresh session of `noDraft`.
+                    if !draft.is_null() {
+                        state["draft"] = draft_as_sent(self.opts.draft_as_text, &draft);
+                    }
+                    envelope(json!({ "state": state }))
+                }
                 Err(r) => r,
             },
             RouteId::Export => self.submit_render(req, &user, entry),
@@ -334,9 +339,12 @@ impl Simulator {
         );
         self.tokens.insert(token.clone(), (user.clone(), true));
         let credits = self.user(&user).map_or(0.0, |u| u.credits);
-        envelope(
-            json!({"token": token, "credits": credits, "user_id": user, "expires_at": "2026-12-02T00:00:00Z"}),
-        )
+        let mut data =
+            json!({"token": token, "credits": credits, "expires_at": "2026-12-02T00:00:00Z"});
+        if self.opts.token_user_id {
+            data["user_id"] = json!(user);
+        }
+        envelope(data)
     }
 
     fn authenticate(
@@ -423,10 +431,23 @@ impl Simulator {
             id.clone(),
             Session {
                 user: user.to_owned(),
-                draft: json!({"t": [], "d": 0}),
+                draft: if self.opts.no_draft {
+                    Value::Null
+                } else {
+                    json!({"t": [], "d": 0})
+                },
             },
         );
         envelope(json!({"session_id": id, "task_id": format!("task_{id}"), "user_id": user}))
+    }
+}
+
+/// A draft as the state answer gives it: the object, or (`draftAsText`) its JSON text.
+fn draft_as_sent(as_text: bool, draft: &Value) -> Value {
+    if as_text {
+        Value::String(draft.to_string())
+    } else {
+        draft.clone()
     }
 }
 

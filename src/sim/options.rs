@@ -41,6 +41,8 @@ pub struct Faults {
     pub poll_errors: u32,
     /// Export submits answered 500.
     pub submit_errors: u32,
+    /// Export submits accepted (the render runs) whose answer is lost: a 504 comes back.
+    pub submit_lost: u32,
 }
 
 /// Which documented form the render status takes.
@@ -85,6 +87,16 @@ pub struct SimOptions {
     pub render_form: RenderForm,
     /// Tokens accepted as configured ones (`NEMO_TOKEN`), for a registered user.
     pub known_tokens: Vec<String>,
+    /// The agent's edits touch only what the timeline summary does not show (the draft's
+    /// metadata), so only a comparison of the whole draft can see them.
+    pub hidden_edits: bool,
+    /// Sessions start with no draft at all (the state has no `draft` until the first edit).
+    pub no_draft: bool,
+    /// The state gives the draft as a JSON string (a form some sources show); an export must
+    /// send that string back, not the object it holds.
+    pub draft_as_text: bool,
+    /// The anonymous-token answer carries `user_id` (else only the session answer does).
+    pub token_user_id: bool,
     /// Faults.
     pub faults: Faults,
 }
@@ -107,6 +119,10 @@ impl Default for SimOptions {
             legacy: false,
             render_form: RenderForm::default(),
             known_tokens: Vec::new(),
+            hidden_edits: false,
+            no_draft: false,
+            draft_as_text: false,
+            token_user_id: true,
             faults: Faults::default(),
         }
     }
@@ -188,6 +204,7 @@ impl Faults {
             render_failure: f.count("renderFailure")?,
             poll_errors: f.count("pollErrors")?,
             submit_errors: f.count("submitErrors")?,
+            submit_lost: f.count("submitLost")?,
         })
     }
 }
@@ -246,6 +263,19 @@ impl SimOptions {
             legacy: f.get("legacy").and_then(Value::as_bool).unwrap_or(false),
             render_form,
             known_tokens,
+            hidden_edits: f
+                .get("hiddenEdits")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            no_draft: f.get("noDraft").and_then(Value::as_bool).unwrap_or(false),
+            draft_as_text: f
+                .get("draftAsText")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            token_user_id: f
+                .get("tokenUserId")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
             faults: Faults::from_value(f.get("faults"))?,
         })
     }

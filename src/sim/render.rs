@@ -49,7 +49,7 @@ impl Simulator {
             Ok(s) => s.draft.clone(),
             Err(r) => return r,
         };
-        if body["draft"] != draft {
+        if body["draft"] != super::draft_as_sent(self.opts.draft_as_text, &draft) {
             entry
                 .problems
                 .push("export draft differs from the session's".into());
@@ -70,6 +70,9 @@ impl Simulator {
                 cancelled: false,
             },
         );
+        if take(&mut self.opts.faults.submit_lost) {
+            return json_response(504, json!({"detail": "upstream request timeout"}));
+        }
         envelope(json!({"id": id, "status": "pending", "progress": 0}))
     }
 

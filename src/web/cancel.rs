@@ -113,3 +113,69 @@ impl Cancel {
         }
     }
 }
+
+/// A timer as a future; its timeout is cleared when it is dropped unfinished (a forgotten
+/// timer would keep a Node process alive).
+pub struct Timer {
+    fut: JsFuture,
+    handle: JsValue,
+}
+
+impl Timer {
+    /// Fires after `ms`.
+    pub fn new(ms: u64) -> Self {
+        let mut handle = JsValue::UNDEFINED;
+        let p = Promise::new(&mut |resolve: Function, _| {
+            handle = host::set_timeout_with(&resolve, ms, &JsValue::UNDEFINED);
+        });
+        Timer {
+            fut: JsFuture::from(p),
+            handle,
+        }
+    }
+}
+
+impl std::future::Future for Timer {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        std::pin::Pin::new(&mut self.fut).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        host::clear_timeout(&self.handle);
+    }
+}
+
+/// Which of two futures finished first.
+pub enum First<A, B> {
+    /// The first one, with its output.
+    A(A),
+    /// The second one, with its output.
+    B(B),
+}
+
+/// Waits for the first of two futures; the other is left as it is (the caller may poll it
+/// again, or drop it).
+pub async fn first<A, B>(a: &mut A, b: &mut B) -> First<A::Output, B::Output>
+where
+    A: std::future::Future + Unpin,
+    B: std::future::Future + Unpin,
+{
+    use std::pin::Pin;
+    use std::task::Poll;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(x) = Pin::new(&mut *a).poll(cx) {
+            return Poll::Ready(First::A(x));
+        }
+        if let Poll::Ready(y) = Pin::new(&mut *b).poll(cx) {
+            return Poll::Ready(First::B(y));
+        }
+        Poll::Pending
+    })
+    .await
+}

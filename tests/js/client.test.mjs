@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const nemo = require("../../pkg/node/nemo_video.js");
-const { createSimulator } = require("../../pkg/sim-node/nemo_video.js");
+const nemo = require(process.env.NEMO_PKG_NODE ?? "../../pkg/node/nemo_video.js");
+const { createSimulator } = require(process.env.NEMO_PKG_SIM ?? "../../pkg/sim-node/nemo_video.js");
 
 function memoryStorage() {
   const map = new Map();
@@ -192,7 +192,7 @@ test("a dropped stream with nothing changed: five polls, then a plain error", as
 test("an error payload with HTTP 200 rejects once, after a done event", async () => {
   const { client } = setup({ faults: { errorPayload: 1 } });
   const events = [];
-  await rejects(client.chat("hello", { onEvent: (e) => events.push(e) }), { kind: "server", code: "SAFETY", retryable: false });
+  await rejects(client.chat("hello", { onEvent: (e) => events.push(e) }), { kind: "refused", code: "SAFETY", retryable: false });
   assert.equal(events.filter((e) => e.type === "done").length, 1);
   assert.ok(!events.some((e) => e.type === "error"));
 });
@@ -377,11 +377,15 @@ test("upload: formats and sizes checked before any request; files, text prompts 
   await rejects(client.upload({ urls: ["ftp://x/a.mp4"] }), { kind: "refused" });
 });
 
-test("upload refuses files over 500 MB before sending", async () => {
+test("upload refuses files over 500 MB (500,000,000 bytes, as the seed says) before sending", async () => {
   const { client, sim } = setup();
   await client.connect();
-  class Huge extends File { get size() { return 500 * 1024 * 1024 + 1; } }
-  await rejects(client.upload(new Huge(["x"], "long.mov")), { kind: "file_size", code: 4002 });
+  // A real file one byte over the size, not a stand-in whose size getter lies.
+  const mb = new Uint8Array(1_000_000);
+  const parts = Array.from({ length: 500 }, () => mb);
+  const over = new File([...parts, Uint8Array.of(0)], "long.mov");
+  assert.equal(over.size, 500_000_001);
+  await rejects(client.upload(over), { kind: "file_size", code: 4002 });
   assert.equal(sim.requests().filter((r) => r.path.startsWith("/api/upload-video")).length, 0);
 });
 
@@ -441,4 +445,124 @@ test("bad input is a typed error, never a crash", async () => {
   const throwing = setup();
   const r = await throwing.client.chat(PROMPT, { onEvent: () => { throw new Error("user bug"); } });
   assert.ok(r.text.includes("Done!"), "a throwing callback does not break the turn");
+});
+
+// ---- Issue 11: recovery paths against the simulator's modes (tests/js/recorded.test.mjs has
+// the same paths against hand-written exchanges). Each asserts the chat POST and export submit
+// counts.
+const submits = (sim) => requests(sim, "/api/render/proxy/lambda").filter((r) => r.method === "POST");
+const HIDDEN = "Changed: the project was edited in details the timeline summary does not show.";
+
+test("hiddenEdits: an edit the summary cannot show is a change, silent or after a drop", async () => {
+  const silent = setup({ hiddenEdits: true, silentEvery: 1 });
+  const { result } = await chatEvents(silent.client, PROMPT);
+  assert.equal(result.changes, HIDDEN);
+  assert.deepEqual([chats(silent.sim).length, submits(silent.sim).length], [1, 0]);
+  const dropped = setup({ hiddenEdits: true, faults: { dropStream: 1 } });
+  const r = await dropped.client.chat(PROMPT);
+  assert.equal(r.changes, HIDDEN);
+  assert.deepEqual([chats(dropped.sim).length, submits(dropped.sim).length], [1, 0]);
+});
+
+test("noDraft: a session that starts with no draft is a known baseline after a drop", async () => {
+  const { client, sim } = setup({ noDraft: true, faults: { dropStream: 1 } });
+  const r = await client.chat(PROMPT);
+  assert.equal(r.changes, "Changed: Added Video: city timelapse (0-30s).");
+  assert.deepEqual([chats(sim).length, submits(sim).length], [1, 0]);
+});
+
+test("a failure before the stream opens ends with done, then one rejection", async () => {
+  const { client, sim } = setup({ faults: { outOfCredits: 1 } });
+  const events = [];
+  await rejects(client.chat("hello", { onEvent: (e) => events.push(e) }), { kind: "credits", code: 2001 });
+  assert.deepEqual(events.at(-1), { type: "done" });
+  assert.equal(events.filter((e) => e.type === "done").length, 1);
+  assert.deepEqual([chats(sim).length, submits(sim).length], [1, 0]);
+});
+
+test("draftAsText: the draft goes back to export as the string the state gave", async () => {
+  const { client, sim } = setup({ draftAsText: true });
+  await client.chat(PROMPT);
+  assert.equal((await client.export()).url, "http://sim.test/sim/video.mp4");
+  assert.deepEqual(submits(sim).map((x) => x.problems), [[]], "the simulator compared the text it sent");
+  assert.deepEqual([chats(sim).length, submits(sim).length], [1, 1]);
+});
+
+test("export: a submit whose answer is lost is polled by its id, a 1002 is refused, nothing stacks", async () => {
+  const lost = setup({ faults: { submitLost: 1 } });
+  await lost.client.chat(PROMPT);
+  const r = await lost.client.export();
+  assert.equal(r.url, "http://sim.test/sim/video.mp4");
+  assert.deepEqual([chats(lost.sim).length, submits(lost.sim).length], [1, 1], "the accepted job was not submitted twice");
+  assert.equal(submits(lost.sim)[0].status, 504);
+
+  const gone = setup();
+  await gone.client.chat(PROMPT);
+  const { draft } = await gone.client.state();
+  gone.sim.dropSession(gone.client.sessionId);
+  await rejects(gone.client.export({ draft }), { code: 1002, kind: "session", retryable: false });
+  assert.equal(requests(gone.sim, "/api/tasks/me/with-session/nemo_agent").length, 1, "no new session for the old draft");
+  assert.deepEqual([chats(gone.sim).length, submits(gone.sim).length], [1, 1]);
+});
+
+test("a side call's 1002 during a dropped turn does not move the turn's polls", async () => {
+  // The simulator's 1002 removes the session: the turn's own polls find it gone and say so at
+  // once (recorded.test.mjs has the session that still answers).
+  const { client, sim } = setup({ faults: { dropStream: 1 } }, { dropPollMs: 150 });
+  await client.connect();
+  const first = client.sessionId;
+  let side;
+  const events = [];
+  const turn = client.chat(PROMPT, {
+    onEvent: (e) => {
+      events.push(e);
+      if (e.type === "tool_call" && !side) {
+        sim.setFaults({ sessionNotFound: 1 });
+        side = client.state();
+      }
+    },
+  });
+  await rejects(turn, { kind: "session", code: 1002, retryable: false });
+  assert.equal((await side).draft.t.length, 0, "the side call read the new, empty session");
+  assert.notEqual(client.sessionId, first, "the side call moved the client to a new session");
+  const log = sim.requests();
+  const polls = log.slice(log.findIndex((x) => x.path === "/run_sse")).filter((x) => x.path.endsWith("/latest"));
+  assert.deepEqual(polls.map((x) => x.path.includes(first)), [true, false, true], "the side call (1002, then the new session), then the turn's own poll, once");
+  assert.ok(events.some((e) => e.type === "status" && /new one was started/.test(e.text)), "the swap is reported");
+  assert.deepEqual(events.at(-1), { type: "done" });
+  assert.deepEqual([chats(sim).length, submits(sim).length], [1, 0]);
+});
+
+test("tokenUserId false: the bind link takes the user id from the session answer", async () => {
+  const { client, sim } = setup({ tokenUserId: false, faults: { outOfCredits: 1 } });
+  const err = await client.chat("hello").catch((e) => e);
+  assert.match(err.bindUrl, /^https:\/\/nemovideo\.com\/register\?bind=anon_[0-9a-f]+$/);
+  assert.deepEqual([chats(sim).length, submits(sim).length], [1, 0]);
+});
+
+test("GUI phrases are translated in the text the user reads", async () => {
+  const { client, sim } = setup();
+  const { events, result } = await chatEvents(client, PROMPT);
+  const wholes = events.filter((e) => e.type === "text" && !e.partial).map((e) => e.text);
+  assert.ok(!wholes.some((t) => /click Export|Preview it in the timeline/.test(t)), wholes.join(" | "));
+  assert.ok(wholes.some((t) => t.includes("I'll export the video for you.")), wholes.join(" | "));
+  assert.deepEqual(result.actions, ["timeline", "export"]);
+  assert.deepEqual([chats(sim).length, submits(sim).length], [1, 0]);
+});
+
+test("still-working notices cover the wait for headers and the drop polls", async () => {
+  const sim = createSimulator({ chunkDelayMs: 0, workMs: 5, faults: { dropStream: 1 } });
+  const slowHeaders = async (input, init) => {
+    if (String(input).endsWith("/run_sse")) await new Promise((r) => setTimeout(r, 150));
+    return sim(input, init);
+  };
+  const client = new nemo.NemoClient({ baseUrl: "http://sim.test", fetch: slowHeaders, storage: null, stillWorkingMs: 40, dropPollMs: 150 });
+  const events = [];
+  const r = await client.chat(PROMPT, { onEvent: (e) => events.push(e) });
+  const firstText = events.findIndex((e) => e.type === "text");
+  assert.ok(events.slice(0, firstText).filter((e) => e.type === "still_working").length >= 2, "notices before the headers");
+  const afterTool = events.slice(events.findIndex((e) => e.type === "tool_call"));
+  assert.ok(afterTool.some((e) => e.type === "still_working"), "notices while the drop polls wait");
+  assert.ok(r.changes);
+  assert.deepEqual([chats(sim).length, submits(sim).length], [1, 0]);
 });

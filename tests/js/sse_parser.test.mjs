@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const nemo = require("../../pkg/node/nemo_video.js");
+const nemo = require(process.env.NEMO_PKG_NODE ?? "../../pkg/node/nemo_video.js");
 const fixturesDir = new URL("../fixtures/", import.meta.url);
 const enc = new TextEncoder();
 
@@ -134,4 +134,14 @@ test("summarizeTimeline gives the seed's format", () => {
   assert.throws(() => nemo.summarizeTimeline("{not json"), (e) => e.name === "NemoError" && e.code === "BAD_DRAFT");
   assert.equal(nemo.isReadyToExport(draft), true);
   assert.deepEqual(nemo.diffTimelines(draft, draft), []);
+});
+
+test("a retry: in a block of its own is not lost: the next event and reconnectionTime say it", () => {
+  const p = new nemo.SseParser();
+  assert.deepEqual(p.push(enc.encode("retry: 2500\n\n")), [], "the block dispatches no event");
+  assert.equal(p.reconnectionTime, 2500);
+  assert.deepEqual(p.push(enc.encode("data: a\n\ndata: b\n\n")), [
+    { event: "message", data: "a", id: "", retry: 2500 },
+    { event: "message", data: "b", id: "" },
+  ]);
 });

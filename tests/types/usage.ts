@@ -59,6 +59,7 @@ export async function demo(): Promise<void> {
   };
   const r: ChatResult = await client.chat("make a video", { onEvent, signal: new AbortController().signal });
   const changes: string | null = r.changes;
+  const requests: string[] = r.requests;
   // @ts-expect-error: the message is a string
   await client.chat(42);
 
@@ -97,6 +98,7 @@ export async function demo(): Promise<void> {
   const intent: "export" | "credits" | "state" | "upload" | "chat" = classifyIntent("积分");
   const summary: string = summarizeTimeline({ t: [] });
   const log: SimulatorLogEntry[] = sim.requests();
-  sim.setFaults({ rateLimit: 1, retryAfterS: 2 });
-  void [sessionId, anonymous, current, changes, resumed, intent, summary, log];
+  sim.setFaults({ rateLimit: 1, retryAfterS: 2, submitLost: 1 });
+  createSimulator({ hiddenEdits: true, noDraft: true, draftAsText: true, tokenUserId: false });
+  void [sessionId, anonymous, current, changes, requests, resumed, intent, summary, log];
 }

@@ -30,6 +30,8 @@ pub struct Decoded {
     pub data: Value,
     /// The whole body.
     pub top: Value,
+    /// The body's text, as it came (what a draft is passed on from, byte for byte).
+    pub body: String,
 }
 
 fn code_value(v: &Value) -> Option<i64> {
@@ -95,6 +97,7 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
             Ok(Decoded {
                 data: top.clone(),
                 top,
+                body: resp.body.to_owned(),
             })
         } else {
             Err(status_error(""))
@@ -110,7 +113,11 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
         }
         if ok_status {
             let data = obj.get("data").cloned().unwrap_or(Value::Null);
-            return Ok(Decoded { data, top });
+            return Ok(Decoded {
+                data,
+                top,
+                body: resp.body.to_owned(),
+            });
         }
     }
     // Envelope {success, data, error}.
@@ -126,12 +133,17 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
             return Err(with_wait(NemoError::from_code(code, &msg, caller)));
         }
         let data = obj.get("data").cloned().unwrap_or(Value::Null);
-        return Ok(Decoded { data, top });
+        return Ok(Decoded {
+            data,
+            top,
+            body: resp.body.to_owned(),
+        });
     }
     if ok_status {
         return Ok(Decoded {
             data: top.clone(),
             top,
+            body: resp.body.to_owned(),
         });
     }
     // ADK's FastAPI errors: {"detail": "..."} or {"detail": [...]}; the error table reads the

@@ -24,7 +24,7 @@ pub use envelope::{
 };
 pub use readers::{
     Credits, TokenGrant, UploadedFile, parse_credits, parse_session, parse_state_draft,
-    parse_token, parse_upload,
+    parse_token, parse_upload, parse_user_id, raw_state_draft,
 };
 pub use request::{
     APP_NAME, ApiConfig, Auth, Body, DEFAULT_BASE_URL, DEFAULT_PLATFORM, DEFAULT_SKILL_SOURCE,

@@ -5,6 +5,7 @@
 //! the client needs is a protocol error. Does not own: envelopes (`envelope.rs`).
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::routes::is_valid_id;
 use super::token::Token;
@@ -52,7 +53,7 @@ pub fn parse_token(data: &Value) -> Result<TokenGrant, NemoError> {
         .ok_or_else(|| missing("token"))?;
     Ok(TokenGrant {
         token: Token::new(token)?,
-        user_id: str_or_number(data.get("user_id").or_else(|| data.get("userId"))),
+        user_id: parse_user_id(data),
         credits: number(data.get("credits")),
         expires_at: data
             .get("expires_at")
@@ -60,6 +61,12 @@ pub fn parse_token(data: &Value) -> Result<TokenGrant, NemoError> {
             .and_then(Value::as_str)
             .map(str::to_owned),
     })
+}
+
+/// The user id an answer carries (`user_id` or `userId`): the token answer and the session
+/// answer may each have it (API.md).
+pub fn parse_user_id(data: &Value) -> Option<String> {
+    str_or_number(data.get("user_id").or_else(|| data.get("userId")))
 }
 
 /// Reads the session `data`: the session id, kept as a string (it is a 19-digit number).
@@ -114,6 +121,97 @@ pub fn parse_state_draft(data: &Value) -> Option<Value> {
     }
 }
 
+/// The end of the JSON value that starts at `i` (the text is valid JSON: `decode` read it).
+fn value_end(t: &[u8], mut i: usize) -> usize {
+    let (mut depth, mut in_str) = (0usize, false);
+    while i < t.len() {
+        let c = t[i];
+        i += 1;
+        if in_str {
+            match c {
+                b'\\' => i += 1,
+                b'"' => {
+                    in_str = false;
+                    if depth == 0 {
+                        return i;
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            // The end of a scalar, or of the enclosing object.
+            b',' | b'}' | b']' if depth == 0 => return i - 1,
+            _ => {}
+        }
+    }
+    i
+}
+
+fn skip_ws(t: &[u8], mut i: usize) -> usize {
+    while i < t.len() && t[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// The text of member `key` of the JSON object `text` (keys compared as written).
+fn member<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let t = text.as_bytes();
+    let mut i = skip_ws(t, 0);
+    if t.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_ws(t, i);
+        if t.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_end = value_end(t, i);
+        let name = text.get(i + 1..key_end.saturating_sub(1).max(i + 1))?;
+        i = skip_ws(t, key_end);
+        if t.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_ws(t, i + 1);
+        let end = value_end(t, start);
+        if name == key {
+            return text.get(start..end.min(t.len())).map(str::trim_end);
+        }
+        i = skip_ws(t, end);
+        if t.get(i) != Some(&b',') {
+            return None;
+        }
+        i += 1;
+    }
+}
+
+/// The draft of a state answer exactly as the server wrote it (key order, number spelling,
+/// a draft sent as a JSON string still a string), found where [`parse_state_draft`] finds it:
+/// `data` of an envelope (else the bare body), then `state` (else `data` itself), then `draft`.
+/// `None`: no draft, or `null`.
+pub fn raw_state_draft(body: &str) -> Option<Box<RawValue>> {
+    let data = match member(body, "data") {
+        Some(d) if member(body, "code").or(member(body, "success")).is_some() => d,
+        _ => body,
+    };
+    let state = member(data, "state").filter(|s| s.starts_with('{'));
+    let draft = member(state.unwrap_or(data), "draft")?;
+    // Checked by serde: what goes back to the server is one whole JSON value.
+    let raw: Box<RawValue> = serde_json::from_str(draft).ok()?;
+    (raw.get() != "null").then_some(raw)
+}
+
 /// One uploaded file as the server describes it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UploadedFile {
@@ -163,6 +261,38 @@ pub fn parse_upload(data: &Value) -> Result<Vec<UploadedFile>, NemoError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_raw_draft_is_the_servers_text() {
+        let draft = r#"{"t":[{"tt":0,"sg":[{"s":0,"d":1.50}]}],"d":10000,"big":12345678901234567890,"a":1}"#;
+        for body in [
+            format!(r#"{{"code":0,"message":"ok","data":{{"state":{{"draft":{draft}}}}}}}"#),
+            format!(r#"{{"success":true,"data":{{"draft":{draft}}}}}"#),
+            format!(r#"{{"state":{{"video_infos":[],"draft":{draft}}}}}"#),
+        ] {
+            assert_eq!(raw_state_draft(&body).unwrap().get(), draft, "{body}");
+        }
+        let as_string = serde_json::to_string(draft).unwrap();
+        let body = format!(r#"{{"code":0,"data":{{"state":{{"draft":{as_string}}}}}}}"#);
+        assert_eq!(
+            raw_state_draft(&body).unwrap().get(),
+            as_string,
+            "a string stays a string"
+        );
+        assert!(raw_state_draft(r#"{"code":0,"data":{"state":{"draft":null}}}"#).is_none());
+        assert!(raw_state_draft(r#"{"code":0,"data":{"state":{}}}"#).is_none());
+        assert!(raw_state_draft("not json").is_none());
+        // Strings holding brackets, quotes and escapes, and members before and after.
+        let tricky = r#"{"a":"}]\"{","draft":{"s":"x\\\"}","n":[1,{"b":[]}]} ,"z":0}"#;
+        assert_eq!(
+            raw_state_draft(tricky).unwrap().get(),
+            r#"{"s":"x\\\"}","n":[1,{"b":[]}]}"#
+        );
+        assert_eq!(
+            raw_state_draft(r#"{ "draft" : 12.50 }"#).unwrap().get(),
+            "12.50"
+        );
+    }
+
     use super::*;
     use serde_json::json;
 

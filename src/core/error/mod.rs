@@ -47,9 +47,10 @@ pub enum ErrorKind {
     Aborted,
     /// The peer said something we cannot read: bad JSON, oversize SSE event, 422.
     Protocol,
-    /// The server failed (5xx, an agent error such as `SAFETY`, a failed render).
+    /// The server failed (5xx, an agent error such as `UNAVAILABLE`, a failed render).
     Server,
-    /// Refused by a rule: a bad id, a bad URL, a 403, bad input to the library.
+    /// Refused by a rule: a bad id, a bad URL, a 403, bad input to the library, the model
+    /// declining a request (`SAFETY` and the other refusals).
     Refused,
 }
 
@@ -192,12 +193,24 @@ impl NemoError {
             .with_user_message(row.user_message);
         err.recovery = row.recovery;
         if row.bind_link && caller.anonymous {
-            let id = caller.user_id.as_deref().unwrap_or("");
-            let url = format!("{REGISTER_URL}?bind={}", encode_query_value(id));
-            err.user_message = format!(
-                "You have used your free credits. Register to get more and keep this project: {url}"
-            );
-            err.bind_url = Some(url);
+            match caller.user_id.as_deref().filter(|id| !id.is_empty()) {
+                Some(id) => {
+                    let url = format!("{REGISTER_URL}?bind={}", encode_query_value(id));
+                    err.user_message = format!(
+                        "You have used your free credits. Register to get more and keep this project: {url}"
+                    );
+                    err.bind_url = Some(url);
+                }
+                // A link with an empty `bind` would register an account this project is not
+                // tied to: say what is known instead.
+                None => {
+                    err.user_message = format!(
+                        "You have used your free credits. Register at {REGISTER_URL} to get more; \
+                         the service gave no user id, so this project cannot be linked to the new \
+                         account automatically."
+                    );
+                }
+            }
         }
         err
     }
@@ -336,6 +349,15 @@ mod tests {
         let registered = NemoError::from_code(2001, "", &Caller::default());
         assert_eq!(registered.bind_url, None);
         assert!(registered.user_message.contains("Top up"));
+        // An anonymous user whose id nobody gave: no `?bind=` link to nothing.
+        let unknown = Caller {
+            anonymous: true,
+            user_id: None,
+        };
+        let e = NemoError::from_code(2001, "", &unknown);
+        assert_eq!(e.bind_url, None);
+        assert!(!e.user_message.contains("bind="));
+        assert!(e.user_message.contains("https://nemovideo.com/register"));
     }
 
     #[test]

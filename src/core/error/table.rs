@@ -118,18 +118,20 @@ pub static TABLE: &[Row] = &[
     // ADK's HTTP errors before the stream: a missing session is 1002 by another name.
     row(NumSaying(404, "Session not found"), K::Session, true, NewSession, SESSION_GONE),
     // Other HTTP statuses.
-    row(Num(401), K::Auth, false, Report, "Your session key was refused."),
+    // A bare 401 is 1001 by HTTP's name: an anonymous token is renewed (a configured one is
+    // reported by the retry policy).
+    row(Num(401), K::Auth, true, RefreshToken, "Your session key expired. Reconnecting should fix it."),
     row(Num(403), K::Refused, false, Report, "The server refused this request."),
     row(Num(404), K::Refused, false, Report, "The server does not know this address."),
     row(Num(422), K::Protocol, false, Report, "The server could not read our request. Please report this."),
     row(Range(500, 599), K::Server, true, Report, "The video service had a problem. Please try again in a moment."),
     row(OtherNum, K::Server, false, Report, "The video service reported an error."),
     // The agent's errorCode in the chat stream (Gemini finish reasons and gRPC statuses).
-    row(Text("SAFETY"), K::Server, false, Report, DECLINED),
-    row(Text("PROHIBITED_CONTENT"), K::Server, false, Report, DECLINED),
-    row(Text("BLOCKLIST"), K::Server, false, Report, DECLINED),
-    row(Text("SPII"), K::Server, false, Report, DECLINED),
-    row(Text("RECITATION"), K::Server, false, Report, DECLINED),
+    row(Text("SAFETY"), K::Refused, false, Report, DECLINED),
+    row(Text("PROHIBITED_CONTENT"), K::Refused, false, Report, DECLINED),
+    row(Text("BLOCKLIST"), K::Refused, false, Report, DECLINED),
+    row(Text("SPII"), K::Refused, false, Report, DECLINED),
+    row(Text("RECITATION"), K::Refused, false, Report, DECLINED),
     row(Text("UNAVAILABLE"), K::Server, true, Report, BUSY),
     row(Text("RESOURCE_EXHAUSTED"), K::Server, true, Report, BUSY),
     row(Text("DEADLINE_EXCEEDED"), K::Server, true, Report, BUSY),
@@ -182,6 +184,18 @@ mod tests {
             );
         }
         assert!(num(2001).bind_link);
+        // A bare 401 is treated as 1001; the model's refusals are refusals.
+        assert_eq!((num(401).kind, num(401).recovery), (K::Auth, RefreshToken));
+        for refusal in [
+            "SAFETY",
+            "PROHIBITED_CONTENT",
+            "BLOCKLIST",
+            "SPII",
+            "RECITATION",
+        ] {
+            let r = lookup(&ErrorCode::Text(refusal.into()), "");
+            assert_eq!((r.kind, r.retryable), (K::Refused, false), "{refusal}");
+        }
         assert_eq!(TABLE.iter().filter(|r| r.bind_link).count(), 1);
     }
 

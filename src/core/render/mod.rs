@@ -1,7 +1,7 @@
 //! The export job as a state machine; time is an input.
 //!
-//! Owns: the render id (`render_<unix ms>`, a new one for each submit), the submit retry (once,
-//! with a new id, when the failure is retryable), the poll schedule (every `poll_interval_ms`,
+//! Owns: the render id (`render_<unix ms>`, a new one for each submit), the one submit policy
+//! (below), the poll schedule (every `poll_interval_ms`,
 //! a failed poll retried with the same id up to `max_poll_failures` times in a row), reading
 //! every documented form of the status ([`parse_status`]), the fallback download when a
 //! finished job names no usable URL, the timeout and abort (both cancel the job on the
@@ -9,13 +9,28 @@
 //!
 //! ```text
 //!  new ─▶ Submitting(id) ─ok─▶ Waiting ─(interval)─▶ Polling ─ pending/processing ─▶ Waiting
-//!            │  └ retryable failure, first time ─▶ Submitting(new id)
-//!            └ other failure ─▶ Finished(Err)          Polling ─ completed ─▶ Finished(Ok)
+//!          │ │ │ └ refused before any work (1001, 400, 429), first time ─▶ Recovering
+//!          │ │ │        ─ recovered ─▶ Submitting(new id) ─ (no further retry)
+//!          │ │ └ may have been accepted (network, timeout, 5xx) ─▶ Polling(unsure)
+//!          │ │        ─ the service knows the id ─▶ as accepted
+//!          │ │        ─ it does not (a refusal), first time ─▶ Submitting(new id)
+//!          │ └ 1002 / session not found ─▶ Finished(Err: the draft's session is gone)
+//!          └ other failure ─▶ Finished(Err)            Polling ─ completed ─▶ Finished(Ok)
 //!  resume ─▶ Polling                                   Polling ─ failed ───▶ Finished(Err)
 //!  timeout or abort (any live phase) ─▶ Cancelling ─ done ─▶ Finished(Err)
 //! ```
 //!
-//! Reading the service's status answer, in every documented form, is `status.rs`.
+//! The submit policy, in this one place (the call layer does not retry a submit on its own):
+//! at most one retry in all, always with a new id; every id is persisted *before* its request
+//! leaves, so a tab closed mid-submit leaves a job to resume, and forgotten once it is known
+//! not to run; a submit whose answer was lost (it may have been accepted) is polled by its id
+//! rather than resubmitted, and cancelled on timeout or abort like any accepted job; a 1002 is
+//! refused with its own error instead of submitting the old session's draft under a new,
+//! empty session.
+//!
+//! Reading the service's status answer, in every documented form, is `status.rs`; the stored
+//! form of jobs to resume is `pending.rs`; the submit policy's judgments of a failed submit
+//! are `submit.rs`.
 //!
 //! Outputs besides the step: [`RenderOutput::Progress`] for the user, and
 //! [`RenderOutput::Persist`]/[`RenderOutput::Forget`] for the shell's storage.
@@ -25,15 +40,17 @@
 
 use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod pending;
 mod status;
+mod submit;
 
+pub use pending::{PendingRender, decode_pending, encode_pending};
 pub use status::{RenderStatus, StatusReport, parse_status};
 
-use super::api::is_valid_id;
-use super::error::{ErrorKind, NemoError};
+use super::error::{ErrorKind, NemoError, Recovery};
+use submit::{may_have_been_accepted, session_lost};
 
 /// Durations of an export, ms; defaults from API.md and DESIGN.md.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,19 +73,6 @@ impl Default for RenderConfig {
     }
 }
 
-/// A job worth resuming after a reload; stored as JSON by the shell.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingRender {
-    /// Render id.
-    pub id: String,
-    /// The session it belongs to.
-    #[serde(rename = "sessionId")]
-    pub session_id: String,
-    /// When it was submitted, unix ms.
-    #[serde(rename = "startedAt")]
-    pub started_at: u64,
-}
-
 /// What an export's `onProgress` hears: the job, its status, and for a resumed job that
 /// failed, why.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,23 +85,6 @@ pub struct ExportProgress {
     pub percent: Option<f64>,
     /// Why a resumed job failed.
     pub error: Option<NemoError>,
-}
-
-/// Reads the stored list; anything malformed is dropped, never fatal.
-pub fn decode_pending(stored: &str) -> Vec<PendingRender> {
-    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(stored) else {
-        return Vec::new();
-    };
-    items
-        .into_iter()
-        .filter_map(|v| serde_json::from_value::<PendingRender>(v).ok())
-        .filter(|p| is_valid_id(&p.id) && is_valid_id(&p.session_id))
-        .collect()
-}
-
-/// Writes the list for storage.
-pub fn encode_pending(list: &[PendingRender]) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// Where the finished video is.
@@ -127,6 +114,9 @@ pub enum Step {
     Wait,
     /// Ask for the status of this id, then call `on_status`.
     Poll(String),
+    /// The submit was refused before any work began (this error): apply the session policy's
+    /// recovery (a new token, a client id, the 429 wait), then call `on_recovered`.
+    Recover(NemoError),
     /// Cancel this id on the server, then call `on_cancelled` (its result does not matter).
     Cancel(String),
     /// Over.
@@ -152,6 +142,7 @@ pub enum RenderOutput {
 #[derive(Clone, Debug, PartialEq)]
 enum Phase {
     Submitting { retried: bool },
+    Recovering(NemoError),
     Waiting { until: u64 },
     Polling,
     Cancelling(NemoError),
@@ -166,7 +157,12 @@ pub struct RenderJob {
     session_id: String,
     deadline: u64,
     failures: u32,
+    /// The service has (or may have) the job: it is cancelled on timeout or abort.
     accepted: bool,
+    /// The submit's answer was lost: the first poll tells whether the service has the job.
+    unsure: bool,
+    /// The one submit retry was spent.
+    retried: bool,
     phase: Phase,
     outputs: VecDeque<RenderOutput>,
 }
@@ -184,16 +180,32 @@ pub fn render_id(now: u64, previous: Option<&str>) -> String {
 }
 
 impl RenderJob {
-    /// A new export for `session_id`, submitted at `now`.
+    /// A new export for `session_id`, submitted at `now`. Its id is to be persisted (the
+    /// first output) before the request leaves.
     pub fn submit(config: RenderConfig, session_id: &str, now: u64) -> Self {
-        Self::build(
+        let mut job = Self::build(
             config,
             render_id(now, None),
             session_id,
             now,
             Phase::Submitting { retried: false },
             false,
-        )
+        );
+        job.persist(now);
+        job
+    }
+
+    fn persist(&mut self, now: u64) {
+        self.outputs.push_back(RenderOutput::Persist(PendingRender {
+            id: self.id.clone(),
+            session_id: self.session_id.clone(),
+            started_at: now,
+        }));
+    }
+
+    /// The session the job's draft belongs to (its submit names it).
+    pub fn session_id(&self) -> &str {
+        &self.session_id
     }
 
     /// Resumes a stored job: it is polled at once, with a fresh timeout.
@@ -224,6 +236,8 @@ impl RenderJob {
             deadline,
             failures: 0,
             accepted,
+            unsure: false,
+            retried: false,
             phase,
             outputs: VecDeque::new(),
         }
@@ -245,6 +259,7 @@ impl RenderJob {
             Phase::Submitting { .. } => Step::Submit(self.id.clone()),
             Phase::Waiting { .. } => Step::Wait,
             Phase::Polling => Step::Poll(self.id.clone()),
+            Phase::Recovering(e) => Step::Recover(e.clone()),
             Phase::Cancelling(_) => Step::Cancel(self.id.clone()),
             Phase::Finished(r) => Step::Finished(r.clone()),
         }
@@ -254,7 +269,7 @@ impl RenderJob {
     pub fn poll_timeout(&self) -> Option<u64> {
         match self.phase {
             Phase::Waiting { until } => Some(until.min(self.deadline)),
-            Phase::Submitting { .. } | Phase::Polling => Some(self.deadline),
+            Phase::Submitting { .. } | Phase::Recovering(_) | Phase::Polling => Some(self.deadline),
             _ => None,
         }
     }
@@ -307,19 +322,16 @@ impl RenderJob {
         self.phase = Phase::Finished(result);
     }
 
-    /// The submit's result: the decoded answer (`top`, `data`) or the failure.
+    /// The submit's result: the decoded answer (`top`, `data`) or the failure, exactly as one
+    /// request gave it (no retry of the call layer in between).
     pub fn on_submitted(&mut self, result: Result<(Value, Value), NemoError>, now: u64) {
         let Phase::Submitting { retried } = self.phase else {
             return;
         };
+        self.retried = retried;
         match result {
             Ok((top, data)) => {
                 self.accepted = true;
-                self.outputs.push_back(RenderOutput::Persist(PendingRender {
-                    id: self.id.clone(),
-                    session_id: self.session_id.clone(),
-                    started_at: now,
-                }));
                 let report = parse_status(&top, &data);
                 if matches!(
                     report.status,
@@ -332,12 +344,52 @@ impl RenderJob {
                     until: now.saturating_add(self.config.poll_interval_ms),
                 };
             }
-            Err(e) if e.retryable && !retried && !e.is_aborted() => {
-                self.id = render_id(now, Some(&self.id));
-                self.phase = Phase::Submitting { retried: true };
+            Err(e) if e.is_aborted() => self.abort(),
+            Err(e) if e.recovery == Recovery::NewSession => {
+                self.forget();
+                self.finish(Err(session_lost(e)));
             }
+            Err(e) if may_have_been_accepted(&e) => {
+                // Resubmitting could start a second render: ask the service about this id.
+                self.accepted = true;
+                self.unsure = true;
+                self.phase = Phase::Polling;
+            }
+            Err(e) if e.recovery != Recovery::Report && !retried => {
+                // Refused before any work (1001, 400, 429): recover, then the one retry.
+                self.forget();
+                self.phase = Phase::Recovering(e);
+            }
+            Err(e) => {
+                self.forget();
+                self.finish(Err(e));
+            }
+        }
+    }
+
+    /// The recovery of a refused submit finished: `Ok` submits again with a new id (the one
+    /// retry); `Err` (the configured token refused, the wait aborted) ends the job.
+    pub fn on_recovered(&mut self, result: Result<(), NemoError>, now: u64) {
+        if !matches!(self.phase, Phase::Recovering(_)) {
+            return;
+        }
+        match result {
+            Ok(()) => self.resubmit(now),
             Err(e) => self.finish(Err(e)),
         }
+    }
+
+    fn resubmit(&mut self, now: u64) {
+        self.id = render_id(now, Some(&self.id));
+        self.accepted = false;
+        self.unsure = false;
+        self.persist(now);
+        self.phase = Phase::Submitting { retried: true };
+    }
+
+    fn forget(&mut self) {
+        self.outputs
+            .push_back(RenderOutput::Forget(self.id.clone()));
     }
 
     /// A poll's result.
@@ -348,7 +400,14 @@ impl RenderJob {
         match result {
             Ok((top, data)) => {
                 self.failures = 0;
+                self.unsure = false;
                 self.on_report(parse_status(&top, &data), now);
+            }
+            Err(_) if self.unsure && !self.retried => {
+                // The service does not know the id whose submit answer was lost: it was not
+                // accepted after all. The one retry, with a new id.
+                self.forget();
+                self.resubmit(now);
             }
             Err(e) if e.retryable => {
                 self.failures += 1;
@@ -362,8 +421,7 @@ impl RenderJob {
             }
             Err(e) => {
                 // The service does not know this job (or refuses us): it will not finish.
-                self.outputs
-                    .push_back(RenderOutput::Forget(self.id.clone()));
+                self.forget();
                 self.finish(Err(e));
             }
         }
@@ -422,6 +480,7 @@ impl RenderJob {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::error::ErrorCode;
     use serde_json::json;
 
     fn cfg() -> RenderConfig {
@@ -452,23 +511,25 @@ mod tests {
     fn submit_poll_complete() {
         let mut j = RenderJob::submit(cfg(), "sess", 1000);
         assert_eq!(j.step(), Step::Submit("render_1000".into()));
+        // Persisted before the request leaves.
+        assert_eq!(
+            outputs(&mut j),
+            vec![RenderOutput::Persist(PendingRender {
+                id: "render_1000".into(),
+                session_id: "sess".into(),
+                started_at: 1000
+            })]
+        );
         j.on_submitted(
             ok(json!({"id": "render_1000", "status": "pending", "progress": 0})),
             1001,
         );
         assert_eq!(
             outputs(&mut j),
-            vec![
-                RenderOutput::Persist(PendingRender {
-                    id: "render_1000".into(),
-                    session_id: "sess".into(),
-                    started_at: 1001
-                }),
-                RenderOutput::Progress {
-                    status: "pending",
-                    percent: Some(0.0)
-                },
-            ]
+            vec![RenderOutput::Progress {
+                status: "pending",
+                percent: Some(0.0)
+            },]
         );
         assert_eq!((j.step(), j.poll_timeout()), (Step::Wait, Some(1011)));
         j.on_tick(1010);
@@ -547,22 +608,92 @@ mod tests {
         }
     }
 
+    fn code(n: i64) -> NemoError {
+        NemoError::from_code(n, "", &Default::default())
+    }
+
     #[test]
-    fn submit_failure_retried_once_with_new_id() {
+    fn a_refused_submit_is_recovered_then_retried_once_with_a_new_id() {
+        for refusal in [code(429), code(1001), code(400)] {
+            let mut j = RenderJob::submit(cfg(), "s", 500);
+            outputs(&mut j);
+            j.on_submitted(Err(refusal.clone()), 500);
+            assert_eq!(j.step(), Step::Recover(refusal.clone()));
+            assert_eq!(
+                outputs(&mut j),
+                vec![RenderOutput::Forget("render_500".into())]
+            );
+            j.on_recovered(Ok(()), 500);
+            assert_eq!(
+                j.step(),
+                Step::Submit("render_501".into()),
+                "a new, later id even within the same ms"
+            );
+            assert!(
+                matches!(&outputs(&mut j)[..], [RenderOutput::Persist(p)] if p.id == "render_501")
+            );
+            // No second retry, whatever the failure.
+            j.on_submitted(Err(refusal.clone()), 502);
+            assert_eq!(j.step(), Step::Finished(Err(refusal)));
+        }
+        // A recovery that fails (a configured token refused) ends the job.
+        let mut j = RenderJob::submit(cfg(), "s", 500);
+        j.on_submitted(Err(code(1001)), 500);
+        j.on_recovered(Err(code(401)), 501);
+        assert_eq!(j.step(), Step::Finished(Err(code(401))));
+        // A refusal with no recovery is not retried.
+        let mut j = RenderJob::submit(cfg(), "s", 500);
+        j.on_submitted(Err(code(402)), 501);
+        assert_eq!(j.step(), Step::Finished(Err(code(402))));
+    }
+
+    #[test]
+    fn a_lost_submit_answer_is_polled_by_its_id_not_resubmitted() {
+        for lost in [
+            NemoError::network("reset"),
+            NemoError::timeout("REQUEST_TIMEOUT", "The request"),
+            code(504),
+        ] {
+            // The service has the job: it is polled to the end, never submitted twice.
+            let mut j = RenderJob::submit(cfg(), "s", 500);
+            j.on_submitted(Err(lost.clone()), 500);
+            assert_eq!(j.step(), Step::Poll("render_500".into()), "{lost}");
+            j.on_status(ok(json!({"status": "processing"})), 501);
+            j.on_tick(511);
+            assert_eq!(j.step(), Step::Poll("render_500".into()));
+            // It does not: the one retry, with a new id.
+            let mut j = RenderJob::submit(cfg(), "s", 500);
+            j.on_submitted(Err(lost.clone()), 500);
+            outputs(&mut j);
+            j.on_status(Err(code(404)), 501);
+            assert_eq!(j.step(), Step::Submit("render_501".into()));
+            let out = outputs(&mut j);
+            assert_eq!(out[0], RenderOutput::Forget("render_500".into()));
+            j.on_submitted(Err(lost.clone()), 502);
+            j.on_status(Err(code(404)), 503);
+            assert_eq!(j.step(), Step::Finished(Err(code(404))), "one retry only");
+        }
+        // Aborted while unsure: it may be running, so it is cancelled.
         let mut j = RenderJob::submit(cfg(), "s", 500);
         j.on_submitted(Err(NemoError::network("reset")), 500);
-        assert_eq!(
-            j.step(),
-            Step::Submit("render_501".into()),
-            "a new, later id even within the same ms"
-        );
-        j.on_submitted(Err(NemoError::network("reset")), 502);
-        assert_eq!(j.step(), Step::Finished(Err(NemoError::network("reset"))));
-        // A refusal is not retried.
+        j.abort();
+        assert_eq!(j.step(), Step::Cancel("render_500".into()));
+    }
+
+    #[test]
+    fn a_submit_refused_for_its_session_is_not_resubmitted() {
         let mut j = RenderJob::submit(cfg(), "s", 500);
-        let plan = NemoError::from_code(402, "", &Default::default());
-        j.on_submitted(Err(plan.clone()), 501);
-        assert_eq!(j.step(), Step::Finished(Err(plan)));
+        outputs(&mut j);
+        j.on_submitted(Err(code(1002)), 500);
+        let Step::Finished(Err(e)) = j.step() else {
+            panic!()
+        };
+        assert_eq!((e.code, e.retryable), (ErrorCode::Num(1002), false));
+        assert!(e.user_message.contains("session expired"));
+        assert_eq!(
+            outputs(&mut j),
+            vec![RenderOutput::Forget("render_500".into())]
+        );
     }
 
     #[test]

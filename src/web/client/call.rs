@@ -40,6 +40,12 @@ pub(crate) struct Call<'a> {
     pub ms: Option<u64>,
     /// Upload byte progress `(loaded, total)`: sent through XHR where the host can report it.
     pub progress: Option<&'a dyn Fn(f64, f64)>,
+    /// The session this call names, whatever the current one is: a running turn's. A 1002
+    /// then fails the call; it never replaces the session under the turn.
+    pub session: Option<&'a str>,
+    /// Sent once, its failure returned as it is: the caller has its own policy (an export
+    /// submit, whose retry is the render job's to decide).
+    pub once: bool,
 }
 
 impl<'a> Call<'a> {
@@ -52,6 +58,8 @@ impl<'a> Call<'a> {
             token_call: false,
             ms: Some(client.opts.request_timeout_ms),
             progress: None,
+            session: None,
+            once: false,
         }
     }
 }
@@ -170,29 +178,47 @@ impl Client {
                         token,
                         client_id: c.client_id.as_deref(),
                     },
-                    c.session_id.as_deref(),
+                    call.session.or(c.session_id.as_deref()),
                 )?
             };
             let err = match T::attempt(self, &req, &call, cancel).await {
                 Ok(answer) => return Ok(answer),
                 Err(e) => e,
             };
-            let decision = policy.decide(err, &self.creds.borrow());
-            match decision {
-                Decision::Fail(e) => return Err(e),
-                Decision::Retry => {}
-                Decision::RefreshToken if call.token_call => {
-                    return Err(NemoError::protocol(
-                        "TOKEN_REFUSED",
-                        "the anonymous-token call was refused as unauthorised",
-                    ));
-                }
-                Decision::RefreshToken => Box::pin(self.refresh_token(cancel)).await?,
-                Decision::NewSession => Box::pin(self.new_session(cancel)).await?,
-                Decision::EnsureClientId => self.ensure_client_id(),
-                Decision::Wait(ms) => cancel.sleep(ms).await?,
+            if call.once {
+                return Err(err);
             }
+            let decision = policy.decide(err.clone(), &self.creds.borrow());
+            if decision == Decision::NewSession && call.session.is_some() {
+                return Err(err);
+            }
+            self.recover(decision, call.token_call, cancel).await?;
             policy.retrying(&self.creds.borrow());
+        }
+    }
+
+    /// Does what the retry policy decided before a retry: a new token, a new session, a
+    /// client id, the wait; `Err` when it decided to give up (or the recovery failed).
+    pub(crate) async fn recover(
+        self: &Rc<Self>,
+        decision: Decision,
+        token_call: bool,
+        cancel: &Cancel,
+    ) -> Result<(), NemoError> {
+        match decision {
+            Decision::Fail(e) => Err(e),
+            Decision::Retry => Ok(()),
+            Decision::RefreshToken if token_call => Err(NemoError::protocol(
+                "TOKEN_REFUSED",
+                "the anonymous-token call was refused as unauthorised",
+            )),
+            Decision::RefreshToken => Box::pin(self.refresh_token(cancel)).await,
+            Decision::NewSession => Box::pin(self.new_session(cancel)).await,
+            Decision::EnsureClientId => {
+                self.ensure_client_id();
+                Ok(())
+            }
+            Decision::Wait(ms) => cancel.sleep(ms).await,
         }
     }
 

@@ -5,6 +5,13 @@
 //! retries are the policy's, before the stream opens, for rejections that prove the agent
 //! never started. The stream is closed only when the turn is over (done, failed, timed out
 //! or aborted): closing it aborts the work on the server.
+//!
+//! The turn exists from the start of the call, so every failure (an empty message, connect,
+//! a refusal before the stream, the network) reaches the caller through it: `done`, then one
+//! rejection. While the request waits for its headers, the turn's clock runs: "still working"
+//! notices come as for a quiet stream. The turn's session is its reference: its state polls
+//! name that session and never replace it; a side call that replaced the session meanwhile is
+//! reported to the turn.
 
 use std::rc::Rc;
 
@@ -12,9 +19,9 @@ use super::{Call, Client, OnEvent};
 use crate::core::api::{ApiConfig, Auth, Endpoint};
 use crate::core::chat::{ChatResult, ChatTurn, Step};
 use crate::core::error::NemoError;
-use crate::web::cancel::Cancel;
+use crate::web::cancel::{Cancel, First, Timer, first};
 use crate::web::host;
-use crate::web::http::{BodyReader, Read};
+use crate::web::http::{BodyReader, InFlight, Read};
 
 impl Client {
     /// One chat turn.
@@ -24,12 +31,46 @@ impl Client {
         on_event: OnEvent<'_>,
         cancel: &Cancel,
     ) -> Result<ChatResult, NemoError> {
+        let caller = self.creds.borrow().caller();
+        let mut turn = ChatTurn::new(self.opts.chat_config(), caller, None, host::now_ms());
+        let opened = self.open(text, &mut turn, on_event, cancel).await;
+        let result = match opened {
+            Ok(inflight) => self.run(&mut turn, inflight, on_event, cancel).await,
+            Err(e) => {
+                turn.on_open_failed(e);
+                match turn.step() {
+                    Step::Finished(r) => r,
+                    _ => Err(NemoError::protocol("TURN_OPEN", "the turn did not finish")),
+                }
+            }
+        };
+        while let Some(e) = turn.poll_event() {
+            on_event(&e);
+        }
+        // What the turn learned is the draft of its session; of another one it says nothing.
+        if turn.session() == self.session_id().as_deref() {
+            *self.last_draft.borrow_mut() =
+                result.as_ref().ok().and_then(|r| r.draft.clone()).map(Some);
+        }
+        result
+    }
+
+    /// Connects, learns the draft before the message and opens the stream, with the turn's
+    /// notices while it waits.
+    async fn open(
+        self: &Rc<Self>,
+        text: &str,
+        turn: &mut ChatTurn,
+        on_event: OnEvent<'_>,
+        cancel: &Cancel,
+    ) -> Result<InFlight, NemoError> {
         if text.trim().is_empty() {
             return Err(NemoError::refused("EMPTY_MESSAGE", "the message is empty")
                 .with_user_message("Type a message first."));
         }
         self.connect(cancel, Some(on_event)).await?;
         let before = self.known_draft(cancel).await;
+        turn.know_before(before);
         let build = |api: &ApiConfig, auth: Auth<'_>, sid: Option<&str>| {
             api.request(
                 &Endpoint::Chat {
@@ -49,11 +90,42 @@ impl Client {
             ),
             ..Call::new(self, &build)
         };
-        let inflight = self.call_stream(call, cancel).await?;
-        let caller = self.creds.borrow().caller();
-        let mut turn = ChatTurn::new(self.opts.chat_config(), caller, before, host::now_ms());
+        let mut opening = std::pin::pin!(self.call_stream(call, cancel));
+        loop {
+            while let Some(e) = turn.poll_event() {
+                on_event(&e);
+            }
+            // Timed out already: the request ends by its own bound, at about the same time.
+            let Some(at) = turn.poll_timeout() else {
+                return opening.await;
+            };
+            // (setTimeout takes at most 2^31 - 1 ms.)
+            let wait = at.saturating_sub(host::now_ms()).min(i32::MAX as u64);
+            let mut timer = Timer::new(wait);
+            match first(&mut opening, &mut timer).await {
+                First::A(r) => {
+                    // A retry after 1002 moved the turn to the new session before it started.
+                    turn.set_session(self.session_id().as_deref());
+                    return r;
+                }
+                // Notices only: the request is bounded by its own `ms` (the turn's idle bound).
+                First::B(()) => turn.on_tick(host::now_ms()),
+            }
+        }
+    }
+
+    async fn run(
+        self: &Rc<Self>,
+        turn: &mut ChatTurn,
+        inflight: InFlight,
+        on_event: OnEvent<'_>,
+        cancel: &Cancel,
+    ) -> Result<ChatResult, NemoError> {
+        let session = turn.session().map(str::to_owned);
         let mut reader = BodyReader::new(&inflight.response);
         let result = loop {
+            // A side call (an upload, a state read) that replaced the session is reported.
+            turn.on_session(self.session_id().as_deref());
             while let Some(e) = turn.poll_event() {
                 on_event(&e);
             }
@@ -71,7 +143,10 @@ impl Client {
                 },
                 Step::FetchState => {
                     reader.cancel();
-                    let state = self.state(cancel).await.map(|s| s.draft);
+                    let state = self
+                        .state(session.as_deref(), cancel)
+                        .await
+                        .map(|s| s.draft);
                     match state {
                         Err(e) if e.is_aborted() => turn.abort(),
                         other => turn.on_state(other, host::now_ms()),
@@ -84,14 +159,9 @@ impl Client {
                 Step::Finished(r) => break r,
             }
         };
-        while let Some(e) = turn.poll_event() {
-            on_event(&e);
-        }
         // Over: stop reading; dropping the request aborts it if the body is still open.
         reader.cancel();
         drop(inflight);
-        *self.last_draft.borrow_mut() =
-            result.as_ref().ok().and_then(|r| r.draft.clone()).map(Some);
         result
     }
 }

@@ -11,6 +11,7 @@ use crate::core::error::NemoError;
 use crate::core::render::{
     ExportOutcome, ExportProgress, PendingRender, RenderJob, RenderOutput, Step,
 };
+use crate::core::session::RetryPolicy;
 use crate::web::cancel::Cancel;
 use crate::web::host;
 
@@ -28,26 +29,38 @@ pub(crate) struct FinishedExport {
 }
 
 impl Client {
-    /// Exports the session's draft (or `draft`), polling until the MP4 is ready.
+    /// Exports the session's draft (or `draft`, JSON text), polling until the MP4 is ready.
+    /// The draft goes back exactly as its text came: never parsed and written again.
     pub async fn export(
         self: &Rc<Self>,
-        draft: Option<Value>,
+        draft: Option<String>,
         on_progress: OnProgress<'_>,
         cancel: &Cancel,
     ) -> Result<FinishedExport, NemoError> {
         self.connect(cancel, None).await?;
-        let draft = match draft {
+        let draft_json = match draft {
             Some(d) => Some(d),
-            None => self.state(cancel).await?.draft,
+            None => self
+                .state(None, cancel)
+                .await?
+                .draft_raw
+                .map(|r| r.get().to_owned()),
         };
-        let draft = draft.filter(draft::is_ready).ok_or_else(|| {
-            NemoError::refused("NOTHING_TO_EXPORT", "the draft has no track with a segment")
-                .with_user_message(
-                    "There is nothing to export yet: describe the video you want first.",
-                )
-        })?;
-        let draft_json = serde_json::to_string(&draft)
-            .map_err(|_| NemoError::refused("BAD_DRAFT", "the draft is not JSON"))?;
+        let draft = match &draft_json {
+            Some(text) => Some(
+                serde_json::from_str::<Value>(text)
+                    .map_err(|_| NemoError::refused("BAD_DRAFT", "the draft is not JSON"))?,
+            ),
+            None => None,
+        };
+        let draft_json = draft_json
+            .filter(|_| draft.as_ref().is_some_and(draft::is_ready))
+            .ok_or_else(|| {
+                NemoError::refused("NOTHING_TO_EXPORT", "the draft has no track with a segment")
+                    .with_user_message(
+                        "There is nothing to export yet: describe the video you want first.",
+                    )
+            })?;
         let session_id = self.session_id().unwrap_or_default();
         let job = RenderJob::submit(self.opts.render_config(), &session_id, host::now_ms());
         self.drive(job, Some(&draft_json), on_progress, cancel)
@@ -109,6 +122,7 @@ impl Client {
         on_progress: OnProgress<'_>,
         cancel: &Cancel,
     ) -> Result<FinishedExport, NemoError> {
+        let mut policy = RetryPolicy::new(&self.creds.borrow(), self.opts.rate_limit_wait_ms);
         let finished = loop {
             self.apply_outputs(&mut job, on_progress);
             let remaining = || job.poll_timeout().map(|t| t.saturating_sub(host::now_ms()));
@@ -117,26 +131,35 @@ impl Client {
             });
             match job.step() {
                 Step::Submit(id) => {
-                    let session_id = self.session_id().unwrap_or_default();
+                    let session_id = job.session_id().to_owned();
                     let draft_json = draft_json.unwrap_or("null");
-                    // A retry after a new session (1002) names the current session.
                     let build = |api: &ApiConfig, auth: Auth<'_>, sid: Option<&str>| {
                         api.request(
                             &Endpoint::Export {
                                 render_id: &id,
-                                session_id: sid.unwrap_or(&session_id),
+                                session_id: sid.unwrap_or_default(),
                                 draft_json,
                             },
                             auth,
                         )
                     };
+                    // Sent once: whether and how to submit again is the job's policy.
                     let call = Call {
                         ms: Some(request_ms),
+                        session: Some(&session_id),
+                        once: true,
                         ..Call::new(self, &build)
                     };
-                    match self.call_json(call, cancel).await {
+                    policy = RetryPolicy::new(&self.creds.borrow(), self.opts.rate_limit_wait_ms);
+                    let r = self.call_json(call, cancel).await;
+                    job.on_submitted(r.map(|d| (d.top, d.data)), host::now_ms());
+                }
+                Step::Recover(err) => {
+                    let decision = policy.decide(err, &self.creds.borrow());
+                    let r = self.recover(decision, false, cancel).await;
+                    match r {
                         Err(e) if e.is_aborted() => job.abort(),
-                        r => job.on_submitted(r.map(|d| (d.top, d.data)), host::now_ms()),
+                        r => job.on_recovered(r, host::now_ms()),
                     }
                 }
                 Step::Poll(id) => {

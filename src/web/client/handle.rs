@@ -50,13 +50,14 @@ impl Client {
             }
             Intent::Credits => reply::credits(&self.credits(cancel).await?),
             Intent::State => {
-                let s = self.state(cancel).await?;
+                let s = self.state(None, cancel).await?;
                 reply::state(&s.summary, s.ready)
             }
             Intent::Upload => reply::upload_prompt(),
             Intent::Chat => {
                 let r = self.chat(text, on_event, cancel).await?;
                 let mut notes = Vec::new();
+                let mut followed = Vec::new();
                 let mut error = None;
                 for action in &r.actions {
                     match action {
@@ -70,7 +71,21 @@ impl Client {
                             Err(e) => error = Some(e),
                         },
                         GuiAction::State | GuiAction::Timeline => {
-                            notes.push(self.state(cancel).await?.summary)
+                            notes.push(self.state(None, cancel).await?.summary)
+                        }
+                        // A drag instruction: send the edit as chat (one follow-up turn, whose
+                        // own instructions are not followed again).
+                        GuiAction::Edit if !r.requests.is_empty() => {
+                            let request = r.requests.join(" ");
+                            // Streamed like the first turn, so in the reply's text, not its notes.
+                            match self.chat(&request, on_event, cancel).await {
+                                Ok(next) => {
+                                    followed.extend((!next.text.is_empty()).then_some(next.text));
+                                    followed.extend(next.changes);
+                                }
+                                Err(e) if e.is_aborted() => return Err(e),
+                                Err(e) => error = Some(e),
+                            }
                         }
                         GuiAction::Edit => notes.push(reply::EDIT_HINT.to_owned()),
                         GuiAction::Upload => notes.push(reply::upload_prompt()),
@@ -79,7 +94,8 @@ impl Client {
                         }
                     }
                 }
-                let mut said = notes.clone();
+                let mut said = followed;
+                said.extend(notes.iter().cloned());
                 said.extend(error.as_ref().map(|e| e.user_message.clone()));
                 return Ok(Reply {
                     intent,

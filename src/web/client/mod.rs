@@ -81,6 +81,8 @@ pub(crate) struct Connected {
 pub(crate) struct StateInfo {
     /// The draft, if the session has one.
     pub draft: Option<Value>,
+    /// The draft exactly as the server wrote it: what an export sends back.
+    pub draft_raw: Option<Box<serde_json::value::RawValue>>,
     /// The timeline summary.
     pub summary: String,
     /// Ready to export.
@@ -267,7 +269,14 @@ impl Client {
         };
         let d = self.call_json(call, cancel).await?;
         let id = api::parse_session(&d.data)?;
-        self.creds.borrow_mut().on_session(id);
+        let user_id = api::parse_user_id(&d.data);
+        let mut c = self.creds.borrow_mut();
+        c.on_session(id);
+        // The bind link's id: the session answer may carry it when the token answer did not.
+        if user_id.is_some() && !c.configured {
+            c.user_id = user_id;
+        }
+        drop(c);
         *self.last_draft.borrow_mut() = None;
         self.persist();
         Ok(())
@@ -296,8 +305,13 @@ impl Client {
         api::parse_credits(&d.data)
     }
 
-    /// `GET` the session state.
-    pub async fn state(self: &Rc<Self>, cancel: &Cancel) -> Result<StateInfo, NemoError> {
+    /// `GET` the session state: of `pinned` (a running turn's session: a 1002 fails this
+    /// read instead of replacing the session), or (`None`) of the current session.
+    pub async fn state(
+        self: &Rc<Self>,
+        pinned: Option<&str>,
+        cancel: &Cancel,
+    ) -> Result<StateInfo, NemoError> {
         let build = |api: &ApiConfig, auth: Auth<'_>, sid: Option<&str>| {
             api.request(
                 &Endpoint::State {
@@ -306,28 +320,38 @@ impl Client {
                 auth,
             )
         };
-        let d = self.call_json(Call::new(self, &build), cancel).await?;
+        let call = Call {
+            session: pinned,
+            ..Call::new(self, &build)
+        };
+        let d = self.call_json(call, cancel).await?;
         let draft = api::parse_state_draft(&d.data);
-        *self.last_draft.borrow_mut() = Some(draft.clone());
+        let draft_raw = draft.as_ref().and(api::raw_state_draft(&d.body));
+        if pinned.is_none_or(|p| self.session_id().as_deref() == Some(p)) {
+            *self.last_draft.borrow_mut() = Some(draft.clone());
+        }
         let (summary, ready) = match &draft {
             Some(dr) => (draft::summarize(dr), draft::is_ready(dr)),
             None => (draft::summarize(&Value::Null), false),
         };
         Ok(StateInfo {
             draft,
+            draft_raw,
             summary,
             ready,
             raw: d.data,
         })
     }
 
-    /// The draft before a chat: the last one seen, else fetched (a failure reads as unknown).
+    /// The draft before a chat: the last one seen, else fetched. `Some(Value::Null)`: the
+    /// session is known to have no draft yet; `None`: unknown (the read failed).
     async fn known_draft(self: &Rc<Self>, cancel: &Cancel) -> Option<Value> {
         let known = self.last_draft.borrow().clone();
-        match known {
-            Some(d) => d,
-            None => self.state(cancel).await.ok().and_then(|s| s.draft),
-        }
+        let known = match known {
+            Some(d) => Some(d),
+            None => self.state(None, cancel).await.ok().map(|s| s.draft),
+        };
+        known.map(|d| d.unwrap_or(Value::Null))
     }
 
     fn pending_renders(&self) -> Vec<render::PendingRender> {

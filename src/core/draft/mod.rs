@@ -1,9 +1,10 @@
 //! The draft: the session's timeline, read tolerantly and never rewritten.
 //!
 //! Owns: decoding the short-key draft (`t` tracks, `tt` track type, `sg` segments, `d` duration
-//! in ms, `m` metadata) into a [`Timeline`] view, the seed's one-line timeline summary, the
-//! diff of two drafts rendered for a person, and the ready-to-export rule (a track with a
-//! non-empty `sg`).
+//! in ms, `m` metadata) into a [`Timeline`] view, the seed's one-line timeline summary and the
+//! ready-to-export rule (a track with a non-empty `sg`). `diff.rs`: whether two drafts are the
+//! same (on everything the server returned, not only what the summary shows) and their diff
+//! rendered for a person.
 //!
 //! Does not own: the draft itself. The JSON stays as the backend sent it and goes back
 //! unchanged on export; the view reads only what a summary needs, and every field it reads is
@@ -12,6 +13,10 @@
 //! volume a fraction 0–1 or a percentage, in `m` or on the item itself).
 
 use serde_json::Value;
+
+mod diff;
+
+pub use diff::{HIDDEN_CHANGE, changes, describe_changes, diff, diff_timelines, same};
 
 /// Track kinds by `tt`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -292,162 +297,6 @@ pub fn summarize_timeline(tl: &Timeline) -> String {
     out
 }
 
-/// Pairs items of two lists: by id where both have one, else (neither has one) by position.
-fn pair<'a, T>(
-    before: &'a [T],
-    after: &'a [T],
-    id: impl Fn(&T) -> Option<&str>,
-    same_kind: impl Fn(&T, &T) -> bool,
-) -> (Vec<(&'a T, &'a T)>, Vec<&'a T>, Vec<&'a T>) {
-    let mut used = vec![false; after.len()];
-    let mut pairs = Vec::new();
-    let mut removed = Vec::new();
-    let mut unmatched = Vec::new();
-    for b in before {
-        let found = id(b).and_then(|bid| {
-            after
-                .iter()
-                .enumerate()
-                .position(|(j, a)| !used[j] && id(a) == Some(bid))
-        });
-        match found {
-            Some(j) => {
-                used[j] = true;
-                pairs.push((b, &after[j]));
-            }
-            None => unmatched.push(b),
-        }
-    }
-    for b in unmatched {
-        let found = after
-            .iter()
-            .enumerate()
-            .position(|(j, a)| !used[j] && id(b).is_none() && id(a).is_none() && same_kind(b, a));
-        match found {
-            Some(j) => {
-                used[j] = true;
-                pairs.push((b, &after[j]));
-            }
-            None => removed.push(b),
-        }
-    }
-    let added = after
-        .iter()
-        .enumerate()
-        .filter(|(j, _)| !used[*j])
-        .map(|(_, a)| a)
-        .collect();
-    (pairs, removed, added)
-}
-
-fn range(a: f64, b: f64) -> String {
-    format!("{}-{}s", secs(a), secs(b))
-}
-
-fn name(t: &Track) -> String {
-    match t.display_label() {
-        Some(l) if t.kind == TrackKind::Text => format!("{} \"{l}\"", t.kind.label()),
-        Some(l) => format!("{} \"{l}\"", t.kind.label()),
-        None => format!("{} track", t.kind.label()),
-    }
-}
-
-fn close(a: Option<f64>, b: Option<f64>) -> bool {
-    match (a, b) {
-        (Some(x), Some(y)) => (x - y).abs() < 0.5,
-        (None, None) => true,
-        _ => false,
-    }
-}
-
-/// The changes from one draft to another, one readable line each; empty when nothing that a
-/// summary shows changed.
-pub fn diff(before: &Value, after: &Value) -> Vec<String> {
-    diff_timelines(&timeline(before), &timeline(after))
-}
-
-/// [`diff`] on decoded timelines.
-pub fn diff_timelines(before: &Timeline, after: &Timeline) -> Vec<String> {
-    let mut out = Vec::new();
-    let (pairs, removed, added) = pair(
-        &before.tracks,
-        &after.tracks,
-        |t| t.id.as_deref(),
-        |a, b| a.kind == b.kind,
-    );
-    for t in added {
-        out.push(format!("Added {}", track_line(t)));
-    }
-    for t in removed {
-        out.push(format!("Removed {}", name(t)));
-    }
-    for (b, a) in pairs {
-        let who = name(a);
-        if b.display_label() != a.display_label()
-            && let (Some(x), Some(y)) = (b.display_label(), a.display_label())
-        {
-            out.push(format!("{} retitled \"{x}\" → \"{y}\"", a.kind.label()));
-        }
-        if !close(b.display_volume(), a.display_volume())
-            && let (Some(x), Some(y)) = (b.display_volume(), a.display_volume())
-        {
-            out.push(format!("{who} volume {} → {}", percent(x), percent(y)));
-        }
-        let (segs, gone, new) = pair(&b.segments, &a.segments, |s| s.id.as_deref(), |_, _| true);
-        for s in new {
-            out.push(format!(
-                "{who}: added a clip ({})",
-                range(s.start_ms, s.end_ms)
-            ));
-        }
-        for s in gone {
-            out.push(format!(
-                "{who}: removed a clip ({})",
-                range(s.start_ms, s.end_ms)
-            ));
-        }
-        for (x, y) in segs {
-            if !close(Some(x.start_ms), Some(y.start_ms)) || !close(Some(x.end_ms), Some(y.end_ms))
-            {
-                out.push(format!(
-                    "{who}: clip retimed {} → {}",
-                    range(x.start_ms, x.end_ms),
-                    range(y.start_ms, y.end_ms)
-                ));
-            }
-            if a.label.is_some() || b.label.is_some() {
-                // The track's own label is what is shown; segment labels are detail.
-            } else if x.label != y.label
-                && let (Some(p), Some(q)) = (&x.label, &y.label)
-                && b.segments.len() > 1
-            {
-                out.push(format!("{who}: clip retitled \"{p}\" → \"{q}\""));
-            }
-            if a.volume.is_none()
-                && !close(x.volume, y.volume)
-                && let (Some(p), Some(q)) = (x.volume, y.volume)
-                && b.segments.len() > 1
-            {
-                out.push(format!(
-                    "{who}: clip volume {} → {}",
-                    percent(p),
-                    percent(q)
-                ));
-            }
-        }
-    }
-    out
-}
-
-/// The diff as one message for the user.
-pub fn describe_changes(changes: &[String]) -> String {
-    match changes {
-        [] => "No changes to the timeline.".to_owned(),
-        [one] => format!("Changed: {one}."),
-        many => format!("Changed:\n- {}", many.join("\n- ")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,6 +383,43 @@ mod tests {
                 "Video track: added a clip (2-2.5s)",
                 "Video track: removed a clip (0-1s)"
             ]
+        );
+    }
+
+    #[test]
+    fn any_difference_is_a_change_and_is_described() {
+        let before = seed_draft();
+        let mut meta = seed_draft();
+        meta["m"] = json!({"fps": 30});
+        assert!(diff(&before, &meta).is_empty(), "the summary shows no fps");
+        assert_eq!(
+            changes(&before, &meta).as_deref(),
+            Some("Changed: the project was edited in details the timeline summary does not show.")
+        );
+        let mut longer = seed_draft();
+        longer["d"] = json!(12000);
+        assert_eq!(
+            changes(&before, &longer).as_deref(),
+            Some("Changed: total length 10s → 12s.")
+        );
+        // Key order, number spelling and a draft sent as a string are not changes.
+        let reordered: Value = serde_json::from_str(
+            r#"{"t":[{"sg":[{"m":{"title":"city timelapse"},"d":10000.0,"s":0}],"tt":0},
+                {"sg":[{"d":10000,"s":0}],"m":{"volume":0.35,"title":"Lo-fi"},"tt":1},
+                {"sg":[{"m":{"text":"Urban Dreams"},"d":3000,"s":0}],"tt":7}],"d":10000}"#,
+        )
+        .unwrap();
+        assert!(same(&before, &reordered));
+        assert!(same(&before, &Value::String(before.to_string())));
+        assert_eq!(changes(&before, &before), None);
+        // No draft and a blank one are the same; a first real draft is a change.
+        assert!(same(&Value::Null, &json!({"t": [], "d": 0})));
+        assert_eq!(
+            changes(&Value::Null, &seed_draft())
+                .unwrap()
+                .lines()
+                .count(),
+            4
         );
     }
 

@@ -1,7 +1,7 @@
 //! One chat turn as a state machine; time is an input.
 //!
 //! Owns: everything that happens between sending a message and telling the user how it went:
-//! the events the user sees (text, tool progress, "⏳ Still working..." every
+//! the events the user sees (text after GUI translation, tool progress, "⏳ Still working..." every
 //! `still_working_ms` while only heartbeats or silence arrive, GUI actions once each, change
 //! summaries), the idle and total timeouts, the state check after a silent edit, and the state
 //! polls after a dropped stream. It never asks for the message to be sent again: a chat turn
@@ -12,15 +12,23 @@
 //!                 bytes / heartbeats (notices, timeouts checked)
 //!              ┌──────────┐
 //!              ▼          │
-//!   new ──▶ Streaming ────┘
+//!   new ──▶ Streaming ────┘   (from the request: the wait for headers is part of it)
+//!              │  │  │  └─ failure before the stream opened ───────────────────▶ Finished(Err)
 //!              │  │  └─ error event, idle or total timeout, abort ─────────────▶ Finished(Err)
 //!              │  └─ body ended ─┬─ no tool and some text ─────────────────────▶ Finished(Ok)
-//!              │                 ├─ stateDelta carried the draft: diff it ─────▶ Finished(Ok)
+//!              │                 ├─ stateDelta carried the draft: compare it ──▶ Finished(Ok)
 //!              │                 └─ else ─▶ CheckingState ─ state / failure ──▶ Finished(Ok)
-//!              └─ stream dropped ─▶ DropWait ─(dropPollMs, then 2×)─▶ DropPolling
-//!                                     ▲                                 │ draft changed ─▶ Finished(Ok)
-//!                                     └──── unchanged or failed (< 5) ──┘ 5th unchanged ─▶ Finished(Err)
+//!              └─ stream dropped ─┬─ a stateDelta showed the edit ─────────────▶ Finished(Ok)
+//!                                 └─▶ DropWait ─(dropPollMs, then 2×)─▶ DropPolling
+//!                                       ▲   (notices)                     │ draft changed ─▶ Finished(Ok)
+//!                                       └── unchanged or failed (< 5) ────┘ 5th unchanged ─▶ Finished(Err)
 //! ```
+//!
+//! "Changed" is decided on the whole draft (`draft::same`: everything the server returned,
+//! key order and number spelling aside), not on what the summary shows; an edit the summary
+//! cannot show is still reported. The draft before the message is `None` when unknown and
+//! `Some(Value::Null)` when the session is known to have none yet: then the first poll after a
+//! drop is compared with "no draft", never taken as the baseline.
 //!
 //! The driver loop: feed inputs (`on_bytes`, `on_end`, `on_dropped`, `on_state`, `on_tick`,
 //! `abort`) with the current time in ms, drain [`ChatTurn::poll_event`], then do what
@@ -36,115 +44,20 @@ use serde_json::Value;
 use super::draft;
 use super::error::{Caller, ErrorKind, NemoError};
 use super::gui::{self, GuiAction};
-use super::sse::DEFAULT_MAX_EVENT_BYTES;
 use super::stream::{StreamEvent, TurnReader, TurnSummary};
 
-/// Durations and bounds of a turn, all in ms; the defaults are API.md's.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ChatConfig {
-    /// "Still working" period while only heartbeats or silence arrive.
-    pub still_working_ms: u64,
-    /// Time without a real event (heartbeats do not count) before the turn times out.
-    pub idle_timeout_ms: u64,
-    /// Time in all before the turn times out.
-    pub total_timeout_ms: u64,
-    /// First state poll after a dropped stream; later polls at twice this.
-    pub drop_poll_ms: u64,
-    /// Unchanged polls after a dropped stream before giving up.
-    pub drop_max_polls: u32,
-    /// Bound on one SSE event.
-    pub max_event_bytes: usize,
-}
+mod events;
 
-impl Default for ChatConfig {
-    fn default() -> Self {
-        ChatConfig {
-            still_working_ms: 120_000,
-            idle_timeout_ms: 600_000,
-            total_timeout_ms: 900_000,
-            drop_poll_ms: 30_000,
-            drop_max_polls: 5,
-            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
-        }
-    }
-}
-
-/// What the user sees during a turn (DESIGN.md's `ChatEvent`).
-#[derive(Clone, Debug, PartialEq)]
-pub enum ChatEvent {
-    /// The client's own progress before the turn ("Connecting..."): emitted by the driver,
-    /// never by [`ChatTurn`].
-    Status {
-        /// What the client is doing.
-        text: String,
-    },
-    /// Agent text: a delta (`partial`) or a whole message replacing its deltas.
-    Text {
-        /// The text.
-        text: String,
-        /// A delta to append.
-        partial: bool,
-    },
-    /// "⏳ Still working...": only heartbeats or silence for a while.
-    StillWorking {
-        /// Time since the message was sent.
-        elapsed_ms: u64,
-    },
-    /// A tool started (for progress, never chat text).
-    ToolCall {
-        /// Tool name.
-        name: String,
-    },
-    /// A tool finished.
-    ToolResult {
-        /// Tool name.
-        name: String,
-    },
-    /// What the turn changed in the timeline.
-    Changes {
-        /// Readable summary.
-        summary: String,
-    },
-    /// A GUI phrase mapped to an action.
-    Action {
-        /// The action.
-        action: GuiAction,
-    },
-    /// The last event of every turn.
-    Done,
-}
-
-/// How a turn ended well.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ChatResult {
-    /// The turn's messages joined with a blank line.
-    pub text: String,
-    /// GUI actions, once each, in order.
-    pub actions: Vec<GuiAction>,
-    /// The change summary, when the timeline changed.
-    pub changes: Option<String>,
-    /// The draft after the turn, when the turn learned it.
-    pub draft: Option<Value>,
-}
-
-/// What the shell should do now.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Step {
-    /// Keep reading the body; call `on_tick` at [`ChatTurn::poll_timeout`].
-    Read,
-    /// Fetch the session state, then call `on_state`.
-    FetchState,
-    /// Nothing until [`ChatTurn::poll_timeout`]; then call `on_tick`.
-    Wait,
-    /// The turn is over; stop reading (and abort the body if it is still open).
-    Finished(Result<ChatResult, NemoError>),
-}
+use events::session_gone;
+pub use events::{
+    ChatConfig, ChatEvent, ChatResult, NO_REPLY_NO_CHANGE, NO_REPLY_UNCHECKED, SESSION_REPLACED,
+    Step,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 enum Phase {
     Streaming {
         last_real: u64,
-        next_notice: u64,
     },
     CheckingState,
     DropWait {
@@ -164,24 +77,25 @@ enum Phase {
 pub struct ChatTurn {
     config: ChatConfig,
     started: u64,
+    /// The next "still working" notice, while streaming or waiting between drop polls.
+    next_notice: u64,
     before: Option<Value>,
     reader: TurnReader,
     phase: Phase,
     events: VecDeque<ChatEvent>,
     actions: Vec<GuiAction>,
     summary: Option<TurnSummary>,
+    /// The session the message went to: the reference of the turn's state reads.
+    session: Option<String>,
+    /// A change of the client's session during the turn was reported.
+    swap_reported: bool,
 }
 
-/// Text for a silent turn whose state shows no change.
-pub const NO_REPLY_NO_CHANGE: &str =
-    "The agent finished without a reply, and the timeline did not change.";
-/// Text for a silent turn whose state could not be read.
-pub const NO_REPLY_UNCHECKED: &str =
-    "The agent finished without a reply, and the timeline could not be checked.";
-
 impl ChatTurn {
-    /// A turn whose message was just sent at `now`. `before` is the draft before the message,
-    /// when known (it makes the change summary a diff rather than a fresh summary).
+    /// A turn whose message is being sent at `now` (the clock runs from the request, so the
+    /// wait for the stream's headers gets notices and timeouts too). `before` is the draft
+    /// before the message: `None` unknown, `Some(Value::Null)` known to be no draft yet (it
+    /// makes the change summary a diff rather than a fresh summary).
     pub fn new(config: ChatConfig, caller: Caller, before: Option<Value>, now: u64) -> Self {
         let reader = TurnReader::new(caller, config.max_event_bytes);
         let next_notice = now.saturating_add(config.still_working_ms);
@@ -190,13 +104,42 @@ impl ChatTurn {
             started: now,
             before,
             reader,
-            phase: Phase::Streaming {
-                last_real: now,
-                next_notice,
-            },
+            next_notice,
+            phase: Phase::Streaming { last_real: now },
             events: VecDeque::new(),
             actions: Vec::new(),
             summary: None,
+            session: None,
+            swap_reported: false,
+        }
+    }
+
+    /// The draft before the message, once the shell has learned it (see [`ChatTurn::new`]).
+    pub fn know_before(&mut self, before: Option<Value>) {
+        self.before = before;
+    }
+
+    /// The session the message went to.
+    pub fn set_session(&mut self, session_id: Option<&str>) {
+        self.session = session_id.map(str::to_owned);
+    }
+
+    /// The session the message went to: the turn's state reads name it.
+    pub fn session(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
+    /// The client's current session. When a side call replaced the turn's session (its 1002),
+    /// the user is told once; the turn goes on with its own session.
+    pub fn on_session(&mut self, current: Option<&str>) {
+        if self.swap_reported || self.is_finished() || self.session.is_none() {
+            return;
+        }
+        if current != self.session.as_deref() {
+            self.swap_reported = true;
+            self.events.push_back(ChatEvent::Status {
+                text: SESSION_REPLACED.to_owned(),
+            });
         }
     }
 
@@ -218,15 +161,12 @@ impl ChatTurn {
     /// When to call `on_tick` next, if anything is timed.
     pub fn poll_timeout(&self) -> Option<u64> {
         match &self.phase {
-            Phase::Streaming {
-                last_real,
-                next_notice,
-            } => Some(
-                (*next_notice)
+            Phase::Streaming { last_real } => Some(
+                self.next_notice
                     .min(last_real.saturating_add(self.config.idle_timeout_ms))
                     .min(self.started.saturating_add(self.config.total_timeout_ms)),
             ),
-            Phase::DropWait { at, .. } => Some(*at),
+            Phase::DropWait { at, .. } => Some((*at).min(self.next_notice)),
             _ => None,
         }
     }
@@ -249,35 +189,54 @@ impl ChatTurn {
     /// Time passed: notices, timeouts, drop polls.
     pub fn on_tick(&mut self, now: u64) {
         match &mut self.phase {
-            Phase::Streaming {
-                last_real,
-                next_notice,
-            } => {
+            Phase::Streaming { last_real } => {
                 if now >= self.started.saturating_add(self.config.total_timeout_ms) {
                     self.fail(NemoError::timeout("CHAT_TIMEOUT", "The request"));
                 } else if now >= last_real.saturating_add(self.config.idle_timeout_ms) {
                     self.fail(NemoError::timeout("CHAT_IDLE_TIMEOUT", "The video agent"));
-                } else if now >= *next_notice {
-                    while *next_notice <= now {
-                        *next_notice =
-                            next_notice.saturating_add(self.config.still_working_ms.max(1));
-                    }
-                    self.events.push_back(ChatEvent::StillWorking {
-                        elapsed_ms: now - self.started,
-                    });
+                } else {
+                    self.notice(now);
                 }
             }
             Phase::DropWait {
                 at,
                 polls,
                 baseline,
-            } if now >= *at => {
-                self.phase = Phase::DropPolling {
-                    polls: *polls,
-                    baseline: baseline.take(),
-                };
+            } => {
+                if now >= *at {
+                    self.phase = Phase::DropPolling {
+                        polls: *polls,
+                        baseline: baseline.take(),
+                    };
+                }
+                // The wait between drop polls is the agent still working, as far as the user
+                // can tell: it gets the same notices.
+                self.notice(now);
             }
             _ => {}
+        }
+    }
+
+    /// "⏳ Still working..." when its time has come.
+    fn notice(&mut self, now: u64) {
+        if now < self.next_notice {
+            return;
+        }
+        while self.next_notice <= now {
+            self.next_notice = self
+                .next_notice
+                .saturating_add(self.config.still_working_ms.max(1));
+        }
+        self.events.push_back(ChatEvent::StillWorking {
+            elapsed_ms: now - self.started,
+        });
+    }
+
+    /// The request failed before its stream opened (the connection, a refusal the retry
+    /// policy could not fix, a 5xx): the turn fails with it, `done` first like every turn.
+    pub fn on_open_failed(&mut self, err: NemoError) {
+        if !self.is_finished() {
+            self.fail(err);
         }
     }
 
@@ -318,14 +277,13 @@ impl ChatTurn {
         }
         let delta = summary.draft_delta.clone();
         self.summary = Some(summary);
-        if let Some(after) = delta
-            && self
-                .before
-                .as_ref()
-                .is_some_and(|b| !draft::diff(b, &after).is_empty())
-        {
-            // The stream already showed the edit landing.
-            return self.settle_with_draft(Some(after));
+        if let Some(after) = delta {
+            // A stateDelta is a tool's new draft: the stream already showed the edit landing,
+            // unless it equals the draft known from before.
+            let landed = self.before.as_ref().is_none_or(|b| !draft::same(b, &after));
+            if landed {
+                return self.settle_with_draft(Some(after));
+            }
         }
         self.phase = Phase::DropWait {
             at: now.saturating_add(self.config.drop_poll_ms),
@@ -343,11 +301,17 @@ impl ChatTurn {
                 Err(_) => self.settle_with_draft(None),
             },
             Phase::DropPolling { polls, baseline } => {
+                if let Err(e) = &result
+                    && e.kind == ErrorKind::Session
+                {
+                    // The turn's session is gone: no poll can tell what the agent did.
+                    return self.fail(session_gone(e));
+                }
                 let polls = polls + 1;
                 if let Ok(d) = result {
                     let d = d.unwrap_or(Value::Null);
                     match &baseline {
-                        Some(b) if !draft::diff(b, &d).is_empty() => {
+                        Some(b) if !draft::same(b, &d) => {
                             return self.settle_with_draft(Some(d));
                         }
                         Some(_) => {}
@@ -365,6 +329,7 @@ impl ChatTurn {
     }
 
     fn next_drop_poll(&mut self, polls: u32, baseline: Option<Value>, now: u64) {
+        // (Each failed or unchanged poll counts; the fifth ends the turn.)
         if polls >= self.config.drop_max_polls {
             let err = NemoError::new(
                 ErrorKind::Network,
@@ -402,22 +367,23 @@ impl ChatTurn {
 
     fn stream_event(&mut self, ev: StreamEvent, now: u64) {
         if ev.is_real()
-            && let Phase::Streaming {
-                last_real,
-                next_notice,
-            } = &mut self.phase
+            && let Phase::Streaming { last_real } = &mut self.phase
         {
             *last_real = now;
-            *next_notice = now.saturating_add(self.config.still_working_ms);
+            self.next_notice = now.saturating_add(self.config.still_working_ms);
         }
         match ev {
-            StreamEvent::Text { text, partial } => {
-                let whole = (!partial).then(|| text.clone());
+            StreamEvent::Text { text, partial } if partial => {
                 self.events.push_back(ChatEvent::Text { text, partial });
+            }
+            StreamEvent::Text { text, .. } => {
+                // The whole message, as the user reads it: GUI instructions translated.
+                self.events.push_back(ChatEvent::Text {
+                    text: gui::translate(&text),
+                    partial: false,
+                });
                 // The actions a message implies come right after it.
-                if let Some(text) = whole {
-                    self.detect_actions(&text);
-                }
+                self.detect_actions(&text);
             }
             StreamEvent::ToolCall { name } => self.events.push_back(ChatEvent::ToolCall { name }),
             StreamEvent::ToolResult { name } => {
@@ -441,10 +407,7 @@ impl ChatTurn {
     fn settle_with_draft(&mut self, after: Option<Value>) {
         let silent = self.summary.as_ref().is_some_and(|s| s.ended_without_text);
         let changes = match (&self.before, &after) {
-            (Some(b), Some(a)) => {
-                let lines = draft::diff(b, a);
-                (!lines.is_empty()).then(|| draft::describe_changes(&lines))
-            }
+            (Some(b), Some(a)) => draft::changes(b, a),
             // No "before": a silent turn still gets told what the timeline now holds.
             (None, Some(a)) if silent => Some(format!("Timeline now: {}", draft::summarize(a))),
             _ => None,
@@ -474,15 +437,21 @@ impl ChatTurn {
     }
 
     fn succeed_with(&mut self, changes: Option<String>, draft: Option<Value>) {
-        let text = self
-            .summary
-            .as_ref()
-            .map(|s| s.messages.join("\n\n"))
-            .unwrap_or_default();
+        let messages = self.summary.as_ref().map_or(&[][..], |s| &s.messages[..]);
+        let text = messages
+            .iter()
+            .map(|m| gui::translate(m))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let requests = messages
+            .iter()
+            .flat_map(|m| gui::edit_requests(m))
+            .collect();
         self.events.push_back(ChatEvent::Done);
         self.phase = Phase::Finished(Ok(ChatResult {
             text,
             actions: self.actions.clone(),
+            requests,
             changes,
             draft,
         }));
@@ -702,6 +671,10 @@ mod tests {
         t.on_tick(60);
         assert_eq!(t.step(), Step::FetchState);
         t.on_state(Ok(Some(draft_plain())), 61);
+        // The wait between polls has its "still working" notices too.
+        assert_eq!((t.step(), t.poll_timeout()), (Step::Wait, Some(102)));
+        t.on_tick(102);
+        assert!(drain(&mut t).contains(&ChatEvent::StillWorking { elapsed_ms: 101 }));
         assert_eq!((t.step(), t.poll_timeout()), (Step::Wait, Some(161)));
         t.on_tick(161);
         t.on_state(Ok(Some(draft_with_bgm())), 162);
@@ -767,6 +740,107 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_the_summary_cannot_show_is_still_a_change() {
+        let mut hidden = draft_plain();
+        hidden["m"] = json!({"fps": 24});
+        // Silent turn, state fetched.
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
+        t.on_bytes(TOOL.as_bytes(), 5);
+        t.on_end(6);
+        t.on_state(Ok(Some(hidden.clone())), 7);
+        let r = result(&t).unwrap();
+        assert_eq!(r.changes.as_deref(), Some(HIDDEN));
+        assert_ne!(r.text, NO_REPLY_NO_CHANGE);
+        // Dropped stream: the first poll that differs anywhere ends the turn.
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
+        t.on_dropped(2);
+        t.on_tick(52);
+        t.on_state(Ok(Some(hidden)), 52);
+        assert_eq!(result(&t).unwrap().changes.as_deref(), Some(HIDDEN));
+    }
+
+    const HIDDEN: &str =
+        "Changed: the project was edited in details the timeline summary does not show.";
+
+    #[test]
+    fn no_draft_yet_is_a_known_baseline() {
+        // Before: the session had no draft (known). After a drop, the first poll already
+        // shows the edit: it is the change, not a new baseline.
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(Value::Null), 1);
+        t.on_bytes(TOOL.as_bytes(), 2);
+        t.on_dropped(3);
+        t.on_tick(53);
+        assert_eq!(t.step(), Step::FetchState);
+        t.on_state(Ok(Some(draft_plain())), 53);
+        let r = result(&t).unwrap();
+        assert_eq!(
+            r.changes.as_deref(),
+            Some("Changed: Added Video: city (0-10s).")
+        );
+    }
+
+    #[test]
+    fn a_state_delta_before_the_drop_settles_even_without_a_known_before() {
+        let delta = format!(
+            "data: {{\"author\":\"a\",\"actions\":{{\"stateDelta\":{{\"draft\":{}}}}}}}\n\n",
+            draft_with_bgm()
+        );
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        t.on_bytes(format!("{TOOL}{delta}").as_bytes(), 2);
+        t.on_dropped(3);
+        assert!(matches!(t.step(), Step::Finished(Ok(_))), "no poll needed");
+        // A delta equal to the known draft proves nothing: poll.
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_with_bgm()), 1);
+        t.on_bytes(format!("{TOOL}{delta}").as_bytes(), 2);
+        t.on_dropped(3);
+        assert_eq!(t.step(), Step::Wait);
+    }
+
+    #[test]
+    fn a_failure_before_the_stream_ends_with_done_and_notices_cover_the_wait() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 0);
+        // Waiting for the headers: notices come as for a quiet stream.
+        t.on_tick(100);
+        assert_eq!(
+            drain(&mut t),
+            vec![ChatEvent::StillWorking { elapsed_ms: 100 }]
+        );
+        t.on_open_failed(NemoError::network("reset"));
+        assert_eq!(drain(&mut t), vec![ChatEvent::Done]);
+        assert_eq!(result(&t).unwrap_err(), NemoError::network("reset"));
+        t.on_open_failed(NemoError::aborted());
+        assert_eq!(drain(&mut t), vec![], "one done, one error");
+    }
+
+    #[test]
+    fn a_dropped_turn_whose_session_vanished_ends_at_once() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(draft_plain()), 1);
+        t.on_dropped(2);
+        t.on_tick(52);
+        t.on_state(Err(NemoError::from_code(1002, "", &Caller::default())), 52);
+        let e = result(&t).unwrap_err();
+        assert_eq!((e.kind, e.retryable), (ErrorKind::Session, false));
+        assert!(e.user_message.contains("cannot be checked"));
+    }
+
+    #[test]
+    fn a_replaced_session_is_reported_once() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        t.set_session(Some("s1"));
+        t.on_session(Some("s1"));
+        assert_eq!(drain(&mut t), vec![]);
+        t.on_session(Some("s2"));
+        t.on_session(Some("s3"));
+        assert_eq!(
+            drain(&mut t),
+            vec![ChatEvent::Status {
+                text: SESSION_REPLACED.into()
+            }]
+        );
+        assert_eq!(t.session(), Some("s1"));
+    }
+
+    #[test]
     fn actions_once_after_their_text() {
         let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
         t.on_bytes(text_event("Done! Click Export to download.").as_bytes(), 2);
@@ -779,9 +853,10 @@ mod tests {
         assert_eq!(
             events[0],
             ChatEvent::Text {
-                text: "Done! Click Export to download.".into(),
+                text: "Done! I'll export the video for you.".into(),
                 partial: false
-            }
+            },
+            "the text the user reads is translated"
         );
         assert_eq!(
             events[1],
@@ -799,8 +874,21 @@ mod tests {
         assert_eq!(result(&t).unwrap().actions, vec![GuiAction::Export]);
         assert_eq!(
             result(&t).unwrap().text,
-            "Done! Click Export to download.\n\nOr click the Export button later."
+            "Done! I'll export the video for you.\n\nI'll export the video for you."
         );
+    }
+
+    #[test]
+    fn a_drag_instruction_is_a_request() {
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        t.on_bytes(
+            text_event("Added it. Drag the logo to the top-right corner.").as_bytes(),
+            2,
+        );
+        t.on_end(3);
+        let r = result(&t).unwrap();
+        assert_eq!(r.requests, vec!["Move the logo to the top-right corner."]);
+        assert_eq!(r.text, "Added it. I'll ask the agent to make that change.");
     }
 
     #[test]
