@@ -15,7 +15,7 @@
 //   Node `import`: an ES module re-exporting that same .cjs, so both share one instance.
 // The web glue loses its default `new URL("nemo_video_bg.wasm", import.meta.url)`: no entry
 // uses it, and Vite would copy the .wasm as an asset for it even so.
-import { readFileSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -82,9 +82,32 @@ function webGlue(dir) {
   return glue;
 }
 
-/** wasm-pack's nodejs glue (CommonJS), to ship as .cjs. */
+/** wasm-pack's nodejs glue (CommonJS), to ship as .cjs; it requires its snippets as .cjs. */
 function nodeGlue(dir) {
-  return replaceOnce(read(path.join(pkgDir(dir), "nemo_video.js")), SELF_TYPES, "", `pkg/${dir}/nemo_video.js`);
+  const glue = replaceOnce(read(path.join(pkgDir(dir), "nemo_video.js")), SELF_TYPES, "", `pkg/${dir}/nemo_video.js`);
+  return glue.replace(/(require\(String\.raw`\.\/snippets\/[^`]+)\.js`\)/g, "$1.cjs`)");
+}
+
+/** The glue's JS snippets (`#[wasm_bindgen(inline_js)]`, ES modules) into `folder`; for the
+ *  CommonJS glue, as `.cjs` with `exports` (Node older than 20.19 cannot require an ES module). */
+function snippets(dir, folder, { cjs = false } = {}) {
+  const from = path.join(pkgDir(dir), "snippets");
+  let names;
+  try {
+    names = readdirSync(from, { recursive: true }).filter((f) => f.endsWith(".js"));
+  } catch {
+    return;
+  }
+  for (const f of names) {
+    let text = read(path.join(from, f));
+    let file = f;
+    if (cjs) {
+      const exported = [...text.matchAll(/^export function (\w+)/gm)].map((m) => m[1]);
+      text = `${text.replace(/^export function /gm, "function ")}\nmodule.exports = { ${exported.join(", ")} };\n`;
+      file = f.replace(/\.js$/, ".cjs");
+    }
+    put(`dist/${folder}/snippets/${file}`, text);
+  }
 }
 
 /** wasm-pack's declarations for an entry: everything but the web target's init functions. */
@@ -161,6 +184,8 @@ function assemble() {
   if (client.join() !== clientWeb.join()) fail(`the web and nodejs builds export different names: ${clientWeb} / ${client}`);
   put("dist/client/nemo_video.js", webGlue("web"));
   put("dist/client/nemo_video.cjs", nodeGlue("node"));
+  snippets("web", "client");
+  snippets("node", "client", { cjs: true });
   put("dist/client/nemo_video_bg.wasm", wasmOf("web"));
   browserEntry("client", "web", client, "nemo-video");
   workerdEntry("client", client, "nemo-video");
@@ -173,10 +198,12 @@ function assemble() {
   if (missing.length) fail(`pkg/sim-web lacks ${missing}`);
   if (!sim.includes("createSimulator")) fail("pkg/sim-node has no createSimulator");
   put("dist/simulator/nemo_video.js", webGlue("sim-web"));
+  snippets("sim-web", "simulator");
   put("dist/simulator/nemo_video_bg.wasm", wasmOf("sim-web"));
   browserEntry("simulator", "sim-web", sim, "nemo-video/simulator");
   workerdEntry("simulator", sim, "nemo-video/simulator");
   put("dist/simulator-node/nemo_video.cjs", nodeGlue("sim-node"));
+  snippets("sim-node", "simulator-node", { cjs: true });
   put("dist/simulator-node/nemo_video_bg.wasm", wasmOf("sim-node"));
   nodeEsmEntry("simulator-node", sim, "nemo-video/simulator");
 
@@ -186,6 +213,7 @@ function assemble() {
     fail(`pkg/worker must export handleWorkerRequest and no simulator: ${worker}`);
   }
   put("dist/worker/nemo_video.js", webGlue("worker"));
+  snippets("worker", "worker");
   put("dist/worker/nemo_video_bg.wasm", wasmOf("worker"));
   // workerd: the handler as a default export and the ledger's Durable Object class, from the
   // same worker/entry.js the repository's own deployable worker uses.

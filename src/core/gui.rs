@@ -63,8 +63,8 @@ const DRAG_WORDS: &[&str] = &["drag", "drop", "dragging", "dropping"];
 const REACH: usize = 4;
 
 fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
+    text.to_ascii_lowercase()
+        .split(|c: char| !super::intent::is_word_char(c))
         .filter(|w| !w.is_empty())
         .map(str::to_owned)
         .collect()
@@ -227,10 +227,7 @@ pub fn translate(text: &str) -> String {
 
 /// Replaces whole words (ASCII, case-insensitive) of `from` by `to`.
 fn replace_word(text: &str, from: &str, to: &str) -> String {
-    let lower = text.to_lowercase();
-    if lower.len() != text.len() {
-        return text.to_owned();
-    }
+    let lower = text.to_ascii_lowercase();
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for (i, _) in lower.match_indices(from) {

@@ -128,11 +128,18 @@ const NEGATION_WORDS: &[&str] = &[
 ];
 const NEGATION_ZH: &[&str] = &["不要", "别", "不用", "先不", "无需"];
 
+/// Whether `c` belongs in a word: ASCII letters and digits, and any non-ASCII character but
+/// CJK ones (which stand alone). ASCII rules are enough for the keywords, which are English or
+/// Chinese, and keep Unicode's case and class tables out of the wasm.
+pub(crate) fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || (!c.is_ascii() && !is_cjk(c))
+}
+
 /// Lower-case words: runs of letters, digits and apostrophes (’ folded to ').
 fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
+    text.to_ascii_lowercase()
         .replace('’', "'")
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'') || is_cjk(c))
+        .split(|c: char| !(is_word_char(c) || c == '\'') || is_cjk(c))
         .filter(|w| !w.is_empty())
         .map(|w| w.trim_matches('\'').to_owned())
         .filter(|w| !w.is_empty())
@@ -153,7 +160,7 @@ fn has_phrase(ws: &[String], phrase: &str) -> bool {
 /// Routes a user message.
 pub fn classify(text: &str) -> Intent {
     let ws = words(text);
-    let lower = text.to_lowercase();
+    let lower = text.to_ascii_lowercase();
     let has_word = |w: &str| {
         if w.contains(' ') {
             has_phrase(&ws, w)

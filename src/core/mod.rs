@@ -18,6 +18,7 @@ pub mod draft;
 pub mod error;
 pub mod gui;
 pub mod intent;
+pub mod number;
 pub mod options;
 pub mod proxy;
 pub mod render;

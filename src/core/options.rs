@@ -91,7 +91,7 @@ fn duration(name: &str, v: Option<f64>, default: u64) -> Result<u64, NemoError> 
         }
         Some(_) => Err(NemoError::refused(
             "BAD_OPTION",
-            format!("{name} must be a number of milliseconds between 0 and {MAX_DURATION_MS}"),
+            format!("{name} must be a number of milliseconds between 0 and 86400000"),
         )),
     }
 }

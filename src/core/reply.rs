@@ -8,9 +8,9 @@ use super::upload::{ACCEPTED_EXTENSIONS, MAX_UPLOAD_BYTES};
 
 fn amount(n: f64) -> String {
     if n.fract() == 0.0 {
-        format!("{}", n as i64)
+        super::number::whole(n)
     } else {
-        format!("{n:.2}")
+        super::number::fixed(n, 2)
     }
 }
 

@@ -74,6 +74,43 @@ impl std::fmt::Display for SseError {
     }
 }
 
+/// Receives what the parser finds as it finds it, borrowed: the parser's fast path, with no
+/// copy per event (the JS parser appends every field to one text and hands JS offsets). A
+/// `Vec<SseItem>` is a sink that keeps owned items.
+pub trait SseSink {
+    /// An event: its type (empty: `"message"`), data and the stream's last id, as raw bytes
+    /// and text; `retry` as [`SseEvent::retry`].
+    fn event(&mut self, event_type: &[u8], data: &[u8], id: &str, retry: Option<u64>);
+    /// A comment line's text.
+    fn comment(&mut self, text: &[u8]);
+    /// Input refused; parsing goes on.
+    fn error(&mut self, err: SseError);
+}
+
+impl SseSink for Vec<SseItem> {
+    fn event(&mut self, event_type: &[u8], data: &[u8], id: &str, retry: Option<u64>) {
+        let event = if event_type.is_empty() {
+            "message".to_owned()
+        } else {
+            String::from_utf8_lossy(event_type).into_owned()
+        };
+        self.push(SseItem::Event(SseEvent {
+            event,
+            data: String::from_utf8_lossy(data).into_owned(),
+            id: id.to_owned(),
+            retry,
+        }));
+    }
+
+    fn comment(&mut self, text: &[u8]) {
+        self.push(SseItem::Comment(String::from_utf8_lossy(text).into_owned()));
+    }
+
+    fn error(&mut self, err: SseError) {
+        self.push(SseItem::Error(err));
+    }
+}
+
 /// The parser. Plain data: feed it bytes, take events.
 #[derive(Debug)]
 pub struct SseParser {
@@ -156,7 +193,12 @@ impl SseParser {
     }
 
     /// Feeds one chunk, appending what it completed to `out`.
-    pub fn push_into(&mut self, mut chunk: &[u8], out: &mut Vec<SseItem>) {
+    pub fn push_into(&mut self, chunk: &[u8], out: &mut Vec<SseItem>) {
+        self.push_to(chunk, out);
+    }
+
+    /// Feeds one chunk, handing what it completed to `sink` as it completes.
+    pub fn push_to(&mut self, mut chunk: &[u8], out: &mut dyn SseSink) {
         if let Some(seen) = self.bom_seen {
             // Match the BOM byte by byte: it may be split across chunks.
             let mut seen = seen;
@@ -215,7 +257,7 @@ impl SseParser {
         self.line.len() + self.data.len() + self.event_type.len()
     }
 
-    fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<SseItem>) {
+    fn feed(&mut self, mut chunk: &[u8], out: &mut dyn SseSink) {
         while !chunk.is_empty() {
             if self.after_cr {
                 self.after_cr = false;
@@ -259,10 +301,10 @@ impl SseParser {
         }
     }
 
-    fn start_skipping(&mut self, out: &mut Vec<SseItem>) {
-        out.push(SseItem::Error(SseError::EventTooLarge {
+    fn start_skipping(&mut self, out: &mut dyn SseSink) {
+        out.error(SseError::EventTooLarge {
             limit: self.max_event_bytes,
-        }));
+        });
         self.skipping = true;
         self.skip_line_nonempty = !self.line.is_empty();
         self.line = Vec::new();
@@ -282,14 +324,13 @@ impl SseParser {
         }
     }
 
-    fn process_line(&mut self, line: &[u8], out: &mut Vec<SseItem>) {
+    fn process_line(&mut self, line: &[u8], out: &mut dyn SseSink) {
         if line.is_empty() {
             self.dispatch(out);
             return;
         }
         if line[0] == b':' {
-            let text = strip_one_space(&line[1..]);
-            out.push(SseItem::Comment(String::from_utf8_lossy(text).into_owned()));
+            out.comment(strip_one_space(&line[1..]));
             return;
         }
         let (name, value) = match memchr::memchr(b':', line) {
@@ -321,7 +362,7 @@ impl SseParser {
         }
     }
 
-    fn dispatch(&mut self, out: &mut Vec<SseItem>) {
+    fn dispatch(&mut self, out: &mut dyn SseSink) {
         if !self.has_data {
             // No event; a `retry:` of this block is still the stream's: the next event says it.
             let retry = self.retry;
@@ -330,17 +371,7 @@ impl SseParser {
             return;
         }
         self.data.pop(); // the LF after the last data line
-        let event = if self.event_type.is_empty() {
-            "message".to_owned()
-        } else {
-            String::from_utf8_lossy(&self.event_type).into_owned()
-        };
-        out.push(SseItem::Event(SseEvent {
-            event,
-            data: String::from_utf8_lossy(&self.data).into_owned(),
-            id: self.last_id.clone(),
-            retry: self.retry,
-        }));
+        out.event(&self.event_type, &self.data, &self.last_id, self.retry);
         self.reset_event();
     }
 }

@@ -190,9 +190,9 @@ pub fn check_urls(urls: &[String]) -> Result<(), NemoError> {
 fn human_size(bytes: u64) -> String {
     const MB: f64 = 1024.0 * 1024.0;
     if bytes as f64 >= MB {
-        format!("{:.1} MB", bytes as f64 / MB)
+        format!("{} MB", super::number::fixed(bytes as f64 / MB, 1))
     } else {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
+        format!("{} KB", super::number::fixed(bytes as f64 / 1024.0, 1))
     }
 }
 

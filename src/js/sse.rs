@@ -1,18 +1,96 @@
 //! `SseParser` for JS: the core parser over `Uint8Array` chunks.
 //!
 //! `push(chunk)` returns the events the chunk completed as `{event, data, id, retry?}`
-//! objects. An oversize event throws a `NemoError` (`kind: "protocol"`, code
+//! objects. Fast path: the parser hands each event's fields to a [`Batch`] that appends them
+//! to one text and records where each field ends (in UTF-16 units, JS's string indices); JS
+//! gets the text decoded once and the offsets as a view, and slices and builds the objects
+//! itself (`sseEvents`, a few lines of JS). Building each object field by field from Rust
+//! (a call across the boundary per field) measured 0.2× eventsource-parser; this, above 1×. An oversize event throws a `NemoError` (`kind: "protocol"`, code
 //! `"SSE_EVENT_TOO_LARGE"`) whose `events` property holds every event the chunk still gave,
 //! before and after the dropped one, so nothing else is lost. `finish()` ends the stream: per
 //! the spec an unterminated last event is discarded, so it returns no events; how many bytes
 //! were discarded is then in `discardedBytes`.
 
-use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use super::error::{to_js, with_property};
 use crate::core::error::NemoError;
-use crate::core::sse::{DEFAULT_MAX_EVENT_BYTES, SseEvent, SseItem, SseParser};
+use crate::core::sse::{DEFAULT_MAX_EVENT_BYTES, SseError, SseParser, SseSink};
+
+#[wasm_bindgen(inline_js = r#"
+export function sseEvents(text, ends, retries) {
+  const out = new Array(retries.length);
+  let at = 0;
+  for (let i = 0, k = 0; i < retries.length; i++, k += 3) {
+    const e = ends[k], d = ends[k + 1], n = ends[k + 2];
+    const ev = { event: e > at ? text.slice(at, e) : "message", data: text.slice(e, d), id: text.slice(d, n) };
+    if (retries[i] >= 0) ev.retry = retries[i];
+    out[i] = ev;
+    at = n;
+  }
+  return out;
+}
+"#)]
+extern "C" {
+    /// The events of a batch as objects: `text` holds each event's type, data and id one
+    /// after another; `ends` where each of them ends (UTF-16 units); `retries` each event's
+    /// `retry` (negative: none).
+    #[wasm_bindgen(js_name = sseEvents)]
+    fn sse_events(text: &str, ends: &[u32], retries: &[f64]) -> Array;
+}
+
+/// UTF-16 units of a string: one per character, two for one outside the BMP (a 4-byte one).
+fn utf16_len(s: &str) -> u32 {
+    if s.is_ascii() {
+        return s.len() as u32;
+    }
+    s.bytes()
+        .map(|b| u32::from(b & 0xC0 != 0x80) + u32::from(b >= 0xF0))
+        .sum()
+}
+
+/// The events of one push, as one text and the offsets of its fields.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    ends: Vec<u32>,
+    retries: Vec<f64>,
+    at: u32,
+    error: Option<SseError>,
+}
+
+impl Batch {
+    fn field(&mut self, bytes: &[u8]) {
+        let s = String::from_utf8_lossy(bytes);
+        self.at += utf16_len(&s);
+        self.text.push_str(&s);
+        self.ends.push(self.at);
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.retries.clear();
+        self.at = 0;
+        self.error = None;
+    }
+}
+
+impl SseSink for Batch {
+    fn event(&mut self, event_type: &[u8], data: &[u8], id: &str, retry: Option<u64>) {
+        self.field(event_type);
+        self.field(data);
+        self.field(id.as_bytes());
+        self.retries.push(retry.map_or(-1.0, |r| r as f64));
+    }
+
+    fn comment(&mut self, _: &[u8]) {}
+
+    fn error(&mut self, err: SseError) {
+        self.error.get_or_insert(err);
+    }
+}
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -48,20 +126,7 @@ extern "C" {
 pub struct JsSseParser {
     inner: SseParser,
     discarded: usize,
-}
-
-fn event_object(e: &SseEvent) -> JsValue {
-    let o = Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), &v);
-    };
-    set("event", JsValue::from_str(&e.event));
-    set("data", JsValue::from_str(&e.data));
-    set("id", JsValue::from_str(&e.id));
-    if let Some(r) = e.retry {
-        set("retry", JsValue::from_f64(r as f64));
-    }
-    o.into()
+    batch: Batch,
 }
 
 /// Reads `maxEventBytes` from the options object.
@@ -108,6 +173,7 @@ impl JsSseParser {
         Ok(JsSseParser {
             inner: SseParser::new(max_event_bytes(&opts)?),
             discarded: 0,
+            batch: Batch::default(),
         })
     }
 
@@ -118,24 +184,16 @@ impl JsSseParser {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer | string")] chunk: JsValue,
     ) -> Result<Array, JsValue> {
         let bytes = chunk_bytes(&chunk)?;
-        let events = Array::new();
-        let mut error = None;
-        for item in self.inner.push(&bytes) {
-            match item {
-                SseItem::Event(e) => {
-                    events.push(&event_object(&e));
-                }
-                SseItem::Comment(_) => {}
-                SseItem::Error(e) => {
-                    error.get_or_insert_with(|| {
-                        NemoError::protocol("SSE_EVENT_TOO_LARGE", e.to_string())
-                    });
-                }
-            }
-        }
-        match error {
+        self.batch.clear();
+        self.inner.push_to(&bytes, &mut self.batch);
+        let b = &self.batch;
+        let events = sse_events(&b.text, &b.ends, &b.retries);
+        match &b.error {
             None => Ok(events),
-            Some(e) => Err(with_property(to_js(&e), "events", events.into())),
+            Some(e) => {
+                let err = NemoError::protocol("SSE_EVENT_TOO_LARGE", e.to_string());
+                Err(with_property(to_js(&err), "events", events.into()))
+            }
         }
     }
 

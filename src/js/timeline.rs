@@ -20,12 +20,17 @@ pub(crate) fn draft_value(draft: &JsValue) -> Result<serde_json::Value, JsValue>
     if draft.is_undefined() || draft.is_null() {
         return Ok(serde_json::Value::Null);
     }
-    serde_wasm_bindgen::from_value(draft.clone()).map_err(|_| {
+    let bad = || {
         to_js(&NemoError::refused(
             "BAD_DRAFT",
             "the draft is not a plain JSON object",
         ))
-    })
+    };
+    let text = js_sys::JSON::stringify(draft)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(bad)?;
+    serde_json::from_str(&text).map_err(|_| bad())
 }
 
 /// A draft given as an object (its `JSON.stringify` text) or as JSON text, as text.

@@ -189,13 +189,8 @@ pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
                 .saturating_mul(1000),
         );
     }
-    let at = httpdate::parse_http_date(v).ok()?;
-    let at_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
-    Some(
-        u64::try_from(at_ms)
-            .unwrap_or(u64::MAX)
-            .saturating_sub(now_ms),
-    )
+    let at_ms = super::http_date::parse(v)?.saturating_mul(1000);
+    Some(at_ms.saturating_sub(now_ms))
 }
 
 #[cfg(test)]

@@ -7,13 +7,15 @@
 //!   simulator's dispatch are all derived; and the id rule for path segments.
 //! - `request.rs`: every endpoint as an [`HttpRequest`], with the headers every call carries.
 //! - `token.rs`: the bearer token, never printed.
-//! - `envelope.rs`: the three documented envelope forms, HTTP errors, `Retry-After`.
+//! - `envelope.rs`: the three documented envelope forms, HTTP errors, `Retry-After`
+//!   (`http_date.rs`: its date form).
 //! - `readers.rs`: each endpoint's `data` read into the client's types.
 //!
 //! Does not own: sending (the shell), retry decisions (`session.rs`), the export job
 //! (`render/`), what an error code means (`error/table.rs`).
 
 mod envelope;
+mod http_date;
 mod readers;
 mod request;
 mod routes;

@@ -26,7 +26,7 @@ fn str_or_number(v: Option<&Value>) -> Option<String> {
 fn number(v: Option<&Value>) -> Option<f64> {
     match v? {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::String(s) => crate::core::number::parse(s),
         _ => None,
     }
 }

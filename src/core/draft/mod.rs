@@ -116,7 +116,7 @@ pub struct Timeline {
 fn num(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::String(s) => crate::core::number::parse(s),
         _ => None,
     }
     .filter(|f: &f64| f.is_finite())
@@ -242,9 +242,9 @@ pub fn is_ready(draft: &Value) -> bool {
 fn secs(ms: f64) -> String {
     let s = (ms / 100.0).round() / 10.0;
     if s.fract() == 0.0 {
-        format!("{}", s as i64)
+        crate::core::number::whole(s)
     } else {
-        format!("{s:.1}")
+        crate::core::number::fixed(s, 1)
     }
 }
 

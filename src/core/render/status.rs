@@ -96,7 +96,7 @@ pub fn parse_status(top: &Value, data: &Value) -> StatusReport {
         .and_then(|p| {
             p.as_f64().or_else(|| {
                 p.as_str()
-                    .and_then(|s| s.trim().trim_end_matches('%').parse().ok())
+                    .and_then(|s| crate::core::number::parse(s.trim().trim_end_matches('%')))
             })
         })
         .filter(|p| p.is_finite())

@@ -3,8 +3,6 @@
 //! deltas then the whole text, one error per turn, the trailing apology dropped, and how the
 //! turn ended.
 
-use std::collections::HashSet;
-
 use serde_json::Value;
 
 use super::payload::{AdkEvent, LegacyEvent, Part, Payload, classify};
@@ -81,8 +79,11 @@ enum Last {
 pub struct TurnReader {
     sse: SseParser,
     caller: Caller,
-    calls_seen: HashSet<String>,
-    results_seen: HashSet<String>,
+    /// Call ids already reported, the latest [`REMEMBERED_IDS`] (ADK repeats a streamed call
+    /// in the very next final event, so recent ones are enough; a short list beats a hash set
+    /// in size, and its bound keeps a hostile stream of distinct ids linear).
+    calls_seen: Vec<String>,
+    results_seen: Vec<String>,
     /// Deltas of the message being streamed.
     current: String,
     /// How much of `current` has been shown; the rest is held back.
@@ -100,8 +101,8 @@ impl TurnReader {
         TurnReader {
             sse: SseParser::new(max_event_bytes),
             caller,
-            calls_seen: HashSet::new(),
-            results_seen: HashSet::new(),
+            calls_seen: Vec::new(),
+            results_seen: Vec::new(),
             current: String::new(),
             shown: 0,
             suppress: false,
@@ -295,9 +296,19 @@ impl TurnReader {
     }
 }
 
-fn first_time(seen: &mut HashSet<String>, id: &Option<String>) -> bool {
+/// How many recent call (and result) ids a turn remembers.
+const REMEMBERED_IDS: usize = 64;
+
+fn first_time(seen: &mut Vec<String>, id: &Option<String>) -> bool {
     match id {
-        Some(id) => seen.insert(id.clone()),
+        Some(id) if seen.contains(id) => false,
+        Some(id) => {
+            if seen.len() >= REMEMBERED_IDS {
+                seen.remove(0);
+            }
+            seen.push(id.clone());
+            true
+        }
         None => true,
     }
 }

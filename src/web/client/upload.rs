@@ -148,7 +148,7 @@ impl Client {
                 let by_file = |loaded: f64, _total: f64| {
                     let mut offset = 0.0;
                     for (name, size, _) in &media {
-                        let mine = (loaded - offset).clamp(0.0, *size);
+                        let mine = (loaded - offset).max(0.0).min(*size);
                         if mine > 0.0 && mine < *size {
                             on_progress(&progress(name, mine, *size, false));
                         }
