@@ -8,6 +8,12 @@
 use super::{ProxyConfig, Refusal};
 use crate::core::api::{CallKind, DEFAULT_PLATFORM, DEFAULT_SKILL_SOURCE};
 
+/// How much of a refused request's body the worker reads and drops before it answers: a
+/// caller still sending when the answer goes out would otherwise often get a reset connection
+/// instead of the 413 (a server that closes with unread input resets it, and the reset
+/// discards the answer the caller had not read yet). Beyond it the rest of a flood is cut.
+pub const DRAIN_REFUSED_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Request headers forwarded upstream (lower case); every other header is dropped.
 pub const FORWARDED_HEADERS: &[&str] = &[
     "authorization",

@@ -41,7 +41,8 @@ pub use config::{
     DEFAULT_RATE_LIMIT_PERIOD_S, MIN_VISITOR_SECRET_BYTES, Mode, ProxyConfig, server_token,
 };
 pub use forward::{
-    FORWARDED_HEADERS, PassBack, RETURNED_HEADERS, body_cap, check_body, forward_headers, pass_back,
+    DRAIN_REFUSED_BYTES, FORWARDED_HEADERS, PassBack, RETURNED_HEADERS, body_cap, check_body,
+    forward_headers, pass_back,
 };
 pub use headers::{CONFIG_PATH, CONTENT_SECURITY_POLICY, api_headers, config_answer, page_headers};
 pub use limit::{GLOBAL_KEY, address_key, rate_limit_keys, rate_limited, without_limiter};

@@ -30,6 +30,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, Response, ResponseInit};
 
 use super::host;
+use super::http::BodyReader;
 use crate::core::api::Route;
 use crate::core::proxy::visitor as guards;
 use crate::core::proxy::{self, Decision, Incoming, Mode, ProxyConfig, Refusal};
@@ -289,11 +290,18 @@ fn log_failure(env: &JsValue, err: &JsValue) {
 /// token) and a line in the operator's log; only a runtime that cannot make a `Response` at
 /// all rejects.
 pub(crate) async fn respond_to(request: Request, env: JsValue) -> Result<Response, JsValue> {
-    match handle(request, env.clone()).await {
+    // The same JS object (`Clone::clone`), not the Fetch API's `request.clone()`, which tees the body.
+    let answer = match handle(Clone::clone(&request), env.clone()).await {
         Ok(r) => Ok(r),
         Err(e) => {
             log_failure(&env, &e);
             refusal(&Refusal::internal(), &proxy::api_headers())
         }
+    };
+    // A body nothing read (a refusal before forwarding): read and dropped, bounded, so that a
+    // caller still sending gets the answer rather than a reset connection.
+    if !request.body_used() {
+        upstream::drain(&mut BodyReader::of(request.body())).await;
     }
+    answer
 }

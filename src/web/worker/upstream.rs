@@ -57,8 +57,7 @@ pub(super) async fn body(
             Read::Chunk(c) => {
                 bytes.extend_from_slice(&c);
                 if bytes.len() as u64 > max {
-                    // Stop reading: the rest of a flood is never buffered.
-                    reader.cancel();
+                    drain(&mut reader).await;
                     return Ok(Err(Refusal::too_large(max)));
                 }
             }
@@ -73,6 +72,20 @@ pub(super) async fn body(
         }
     }
     Ok(Ok(Body::Text(String::from_utf8_lossy(&bytes).into_owned())))
+}
+
+/// Reads and drops the rest of a refused body, up to [`proxy::DRAIN_REFUSED_BYTES`], then stops
+/// reading (see there why).
+pub(super) async fn drain(reader: &mut BodyReader) {
+    let never = Cancel::new(None);
+    let mut dropped = 0u64;
+    while dropped <= proxy::DRAIN_REFUSED_BYTES {
+        match reader.read(&never, None).await {
+            Read::Chunk(c) => dropped += c.len() as u64,
+            _ => return,
+        }
+    }
+    reader.cancel();
 }
 
 /// The upstream's answer, or the refusal that replaces it.
