@@ -16,7 +16,7 @@ echo
 echo "== native throughput (release)"
 cargo bench --quiet --bench sse 2>/dev/null
 echo
-echo "== SseParser against eventsource-parser (medians after a warm-up)"
+echo "== SseParser against eventsource-parser (interleaved rounds after a warm-up; the ratio is the median of the rounds' ratios)"
 node benches/sse_js.mjs
 echo
 node benches/memory.mjs

@@ -23,6 +23,11 @@ for target in "" "--target wasm32-unknown-unknown"; do
   done
 done
 
+step "clippy and tests of the SSE parser crate (crates/sse, native and wasm32)"
+cargo clippy --quiet -p nemo-sse --all-targets -- -D warnings
+cargo clippy --quiet -p nemo-sse --all-targets --target wasm32-unknown-unknown -- -D warnings
+cargo test -p nemo-sse
+
 step "native tests (unit, fixtures, simulator, properties and bounded fuzz)"
 cargo test --features simulator
 

@@ -96,6 +96,75 @@ fn crlf_fixture_events_in_js() {
     );
 }
 
+/// The JS side slices one decoded text at offsets counted in Rust: a field that begins with
+/// U+FEFF (a decoder must not eat it as a BOM), characters outside the BMP (two UTF-16 units),
+/// and invalid UTF-8 (replaced by one unit) must all leave the later fields where they are.
+#[wasm_bindgen_test]
+fn fields_sliced_right_after_bom_astral_and_invalid_text() {
+    let mut input = "data: \u{FEFF}lead\n\nevent: 😀\nid: \u{FEFF}\ndata: 导😀x\n\n"
+        .as_bytes()
+        .to_vec();
+    input.extend_from_slice(b"data: a\xFF\xFEb\nid: 7\n\ndata: tail\n\n");
+    let want = vec![
+        ("message", "\u{FEFF}lead", "", None),
+        ("😀", "导😀x", "\u{FEFF}", None),
+        ("message", "a\u{FFFD}\u{FFFD}b", "7", None),
+        ("message", "tail", "7", None),
+    ];
+    let want: Vec<_> = want
+        .into_iter()
+        .map(|(e, d, i, r)| (e.to_owned(), d.to_owned(), i.to_owned(), r))
+        .collect();
+    assert_eq!(run(&[&input]), want);
+    // The same over two pushes (each decodes its own text), and with the first event split
+    // inside its U+FEFF.
+    let (first, rest) = input.split_at(15);
+    assert_eq!(run(&[first, rest]), want);
+    let (first, rest) = input.split_at(7);
+    assert_eq!(run(&[first, rest]), want);
+}
+
+/// Random texts of every UTF-8 width, with ASCII runs long enough for the parser's 16-byte
+/// widening blocks at every alignment, come back unchanged in Node (UTF-16 batches, SIMD
+/// widening) and in browsers (UTF-8 batches).
+#[wasm_bindgen_test]
+fn random_texts_round_trip() {
+    let alphabet = [
+        'a',
+        ' ',
+        '~',
+        'é',
+        '\u{7ff}',
+        '导',
+        '\u{ffff}',
+        '😀',
+        '\u{10ffff}',
+    ];
+    let mut seed = 0x9e37_79b9_u32;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed as usize
+    };
+    let mut input = String::new();
+    let mut want = Vec::new();
+    for _ in 0..300 {
+        let data: String = (0..next() % 120)
+            .map(|_| match next() % 48 {
+                k @ 0..9 => alphabet[k],
+                _ => 'x',
+            })
+            .collect();
+        input.push_str(&format!("data: {data}\n\n"));
+        want.push((String::from("message"), data, String::new(), None));
+    }
+    let bytes = input.as_bytes();
+    assert_eq!(run(&[bytes]), want);
+    let chunks: Vec<&[u8]> = bytes.chunks(37).collect();
+    assert_eq!(run(&chunks), want);
+}
+
 #[wasm_bindgen_test]
 fn strings_and_array_buffers_are_chunks_too() {
     let mut p = JsSseParser::new(None).unwrap();

@@ -1,30 +1,44 @@
 //! `SseParser` for JS: the core parser over `Uint8Array` chunks.
 //!
 //! `push(chunk)` returns the events the chunk completed as `{event, data, id, retry?}`
-//! objects. Fast path: the parser hands each event's fields to a [`Batch`] that appends them
-//! to one text and records where each field ends (in UTF-16 units, JS's string indices); JS
-//! gets the text decoded once and the offsets as a view, and slices and builds the objects
-//! itself (`sseEvents`, a few lines of JS). Building each object field by field from Rust
-//! (a call across the boundary per field) measured 0.2× eventsource-parser; this, above 1×. An oversize event throws a `NemoError` (`kind: "protocol"`, code
-//! `"SSE_EVENT_TOO_LARGE"`) whose `events` property holds every event the chunk still gave,
-//! before and after the dropped one, so nothing else is lost. `finish()` ends the stream: per
-//! the spec an unterminated last event is discarded, so it returns no events; how many bytes
-//! were discarded is then in `discardedBytes`.
+//! objects. Fast path: the parser hands each event's fields to a `Batch` (`nemo-sse`) that
+//! appends them to one text and records where each field ends (in UTF-16 units, JS's string
+//! indices); JS decodes the text once, takes the offsets as a view of wasm memory, and slices
+//! and builds the objects itself (`sseEvents*`, a few lines of JS). The text is UTF-16 where
+//! Node's `Buffer` decodes it at memory speed, UTF-8 elsewhere. Building each object field by
+//! field from Rust (a call across the boundary per field) measured 0.2× eventsource-parser.
+//!
+//! An oversize event throws a `NemoError` (`kind: "protocol"`, code `"SSE_EVENT_TOO_LARGE"`)
+//! whose `events` property holds every event the chunk still gave, before and after the
+//! dropped one, so nothing else is lost. `finish()` ends the stream: per the spec an
+//! unterminated last event is discarded, so it returns no events; how many bytes were
+//! discarded is then in `discardedBytes`.
 
 use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use super::error::{to_js, with_property};
 use crate::core::error::NemoError;
-use crate::core::sse::{DEFAULT_MAX_EVENT_BYTES, SseError, SseParser, SseSink};
+use crate::core::sse::{Batch, DEFAULT_MAX_EVENT_BYTES, SseParser};
 
 #[wasm_bindgen(inline_js = r#"
-export function sseEvents(text, ends, retries) {
+// The text of a push becomes one string, decoded the fastest way the runtime has (the parser
+// chose which when it was made). Node's Buffer turns UTF-16 into a string at memory speed (and
+// UTF-8 several times slower); elsewhere (browsers, workerd) TextDecoder is faster on UTF-8.
+export function sseEventsUtf16(units, ends, retries) {
+  return events(globalThis.Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString("utf16le"), ends, retries);
+}
+// ignoreBOM: a field may begin with U+FEFF, which must stay (the offsets count it).
+let utf8 = null;
+export function sseEventsUtf8(bytes, ends, retries) {
+  return events((utf8 ??= new TextDecoder("utf-8", { ignoreBOM: true })).decode(bytes), ends, retries);
+}
+function events(t, ends, retries) {
   const out = new Array(retries.length);
   let at = 0;
   for (let i = 0, k = 0; i < retries.length; i++, k += 3) {
     const e = ends[k], d = ends[k + 1], n = ends[k + 2];
-    const ev = { event: e > at ? text.slice(at, e) : "message", data: text.slice(e, d), id: text.slice(d, n) };
+    const ev = { event: e > at ? t.slice(at, e) : "message", data: t.slice(e, d), id: t.slice(d, n) };
     if (retries[i] >= 0) ev.retry = retries[i];
     out[i] = ev;
     at = n;
@@ -33,63 +47,15 @@ export function sseEvents(text, ends, retries) {
 }
 "#)]
 extern "C" {
-    /// The events of a batch as objects: `text` holds each event's type, data and id one
-    /// after another; `ends` where each of them ends (UTF-16 units); `retries` each event's
-    /// `retry` (negative: none).
-    #[wasm_bindgen(js_name = sseEvents)]
-    fn sse_events(text: &str, ends: &[u32], retries: &[f64]) -> Array;
-}
+    /// The events of a wide batch as objects: `units` holds each event's type, data and id one
+    /// after another (UTF-16); `ends` where each of them ends; `retries` each event's `retry`
+    /// (negative: none).
+    #[wasm_bindgen(js_name = sseEventsUtf16)]
+    fn sse_events_utf16(units: &[u16], ends: &[u32], retries: &[f64]) -> Array;
 
-/// UTF-16 units of a string: one per character, two for one outside the BMP (a 4-byte one).
-fn utf16_len(s: &str) -> u32 {
-    if s.is_ascii() {
-        return s.len() as u32;
-    }
-    s.bytes()
-        .map(|b| u32::from(b & 0xC0 != 0x80) + u32::from(b >= 0xF0))
-        .sum()
-}
-
-/// The events of one push, as one text and the offsets of its fields.
-#[derive(Default)]
-struct Batch {
-    text: String,
-    ends: Vec<u32>,
-    retries: Vec<f64>,
-    at: u32,
-    error: Option<SseError>,
-}
-
-impl Batch {
-    fn field(&mut self, bytes: &[u8]) {
-        let s = String::from_utf8_lossy(bytes);
-        self.at += utf16_len(&s);
-        self.text.push_str(&s);
-        self.ends.push(self.at);
-    }
-
-    fn clear(&mut self) {
-        self.text.clear();
-        self.ends.clear();
-        self.retries.clear();
-        self.at = 0;
-        self.error = None;
-    }
-}
-
-impl SseSink for Batch {
-    fn event(&mut self, event_type: &[u8], data: &[u8], id: &str, retry: Option<u64>) {
-        self.field(event_type);
-        self.field(data);
-        self.field(id.as_bytes());
-        self.retries.push(retry.map_or(-1.0, |r| r as f64));
-    }
-
-    fn comment(&mut self, _: &[u8]) {}
-
-    fn error(&mut self, err: SseError) {
-        self.error.get_or_insert(err);
-    }
+    /// The same for a batch whose text is UTF-8 (`ends` still count UTF-16 units).
+    #[wasm_bindgen(js_name = sseEventsUtf8)]
+    fn sse_events_utf8(text: &[u8], ends: &[u32], retries: &[f64]) -> Array;
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -127,6 +93,22 @@ pub struct JsSseParser {
     inner: SseParser,
     discarded: usize,
     batch: Batch,
+}
+
+/// Whether this is Node (or a runtime that says it is, as Bun does) with its `Buffer`, which
+/// turns UTF-16 into a string faster than anything decodes UTF-8, so batches should be wide.
+/// `process.versions.node` as well: a browser app may carry a `Buffer` polyfill, whose UTF-16
+/// decoding is plain JS. Asked here rather than by a snippet function: wasm-bindgen imports a
+/// function that takes and returns only numbers straight from the snippet, around the glue,
+/// which the build's imports check refuses.
+fn node_buffer() -> bool {
+    let get = |v: &JsValue, key: &str| {
+        Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    };
+    let global: JsValue = js_sys::global().into();
+    let node = get(&get(&get(&global, "process"), "versions"), "node");
+    let buffer = get(&global, "Buffer");
+    node.is_string() && buffer.is_function() && get(&buffer, "from").is_function()
 }
 
 /// Reads `maxEventBytes` from the options object.
@@ -173,7 +155,11 @@ impl JsSseParser {
         Ok(JsSseParser {
             inner: SseParser::new(max_event_bytes(&opts)?),
             discarded: 0,
-            batch: Batch::default(),
+            batch: if node_buffer() {
+                Batch::wide()
+            } else {
+                Batch::default()
+            },
         })
     }
 
@@ -187,8 +173,12 @@ impl JsSseParser {
         self.batch.clear();
         self.inner.push_to(&bytes, &mut self.batch);
         let b = &self.batch;
-        let events = sse_events(&b.text, &b.ends, &b.retries);
-        match &b.error {
+        let events = if b.is_wide() {
+            sse_events_utf16(b.units(), b.ends(), b.retries())
+        } else {
+            sse_events_utf8(b.text(), b.ends(), b.retries())
+        };
+        match b.error() {
             None => Ok(events),
             Some(e) => {
                 let err = NemoError::protocol("SSE_EVENT_TOO_LARGE", e.to_string());
