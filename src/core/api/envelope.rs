@@ -8,7 +8,7 @@
 //!
 //! Does not own: the readers of each endpoint's `data` (`readers.rs`).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::core::error::{Caller, NemoError};
 
@@ -64,6 +64,18 @@ fn excerpt(s: &str) -> String {
     }
 }
 
+/// Whether an object is the `{code, message, data}` envelope (its `code` readable).
+fn code_envelope(obj: &Map<String, Value>) -> bool {
+    obj.get("code").and_then(code_value).is_some()
+        && (obj.contains_key("data") || obj.contains_key("message") || obj.contains_key("msg"))
+}
+
+/// Whether a successful answer's payload is its `data` (one of the two envelopes) rather than
+/// the whole body: the rule [`decode`] applies, for readers that work on the body's text.
+pub(super) fn carries_data(obj: &Map<String, Value>) -> bool {
+    code_envelope(obj) || obj.get("success").and_then(Value::as_bool).is_some()
+}
+
 /// Decodes a REST response in any of the three documented forms: `{code, message, data}`
 /// (`code != 0` is an error even with HTTP 200), `{success, data, error}`, or a bare object.
 /// HTTP errors become the matching [`NemoError`], with ADK's `{"detail": ...}` understood and a
@@ -105,7 +117,7 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
     };
     // Envelope {code, message, data}.
     if let Some(code) = obj.get("code").and_then(code_value)
-        && (obj.contains_key("data") || obj.contains_key("message") || obj.contains_key("msg"))
+        && code_envelope(obj)
     {
         if code != 0 {
             let msg = text_of(obj.get("message").or_else(|| obj.get("msg")));
