@@ -26,6 +26,9 @@ done
 step "native tests (unit, fixtures, simulator, properties and bounded fuzz)"
 cargo test --features simulator
 
+step "coverage-guided fuzzing: each target a few seconds from its corpus (scripts/fuzz.sh)"
+bash scripts/fuzz.sh
+
 step "build every output of wasm-pack.toml"
 bash scripts/build.sh
 
