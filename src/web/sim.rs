@@ -224,6 +224,12 @@ pub(crate) async fn answer(
 ) -> Result<Response, NemoError> {
     let (req, signal) = read_request(input, init).await?;
     let resp = sim.borrow_mut().handle(&req);
+    if resp.status == 0 {
+        // A lost request or answer: the connection failed, so the `fetch` rejects.
+        return Err(NemoError::network(
+            "connection reset (simulated lost request or answer)",
+        ));
+    }
     let index = sim.borrow().last_request();
     let s = sim.clone();
     let on_abort: Rc<dyn Fn()> = Rc::new(move || s.borrow_mut().mark_aborted(index));
