@@ -77,6 +77,9 @@ export interface SimulatorOptions {
   draftAsText?: boolean;
   /** The anonymous-token answer carries user_id, default true (else only the session answer). */
   tokenUserId?: boolean;
+  /** A tool's result carries stateDelta.draft always (true), never (false), or, unset, about
+   *  every other turn. */
+  stateDelta?: boolean;
   faults?: SimulatorFaults;
 }
 export interface SimulatorLogEntry {

@@ -138,7 +138,10 @@ impl Simulator {
         } else {
             None
         };
-        let with_delta = self.rng.below(2) == 0;
+        let with_delta = match self.opts.state_delta {
+            Some(always) => always,
+            None => self.rng.below(2) == 0,
+        };
         let reply = agent::reply(
             n,
             &text,

@@ -219,6 +219,9 @@ pub struct SimOptions {
     pub draft_as_text: bool,
     /// The anonymous-token answer carries `user_id` (else only the session answer does).
     pub token_user_id: bool,
+    /// Whether a tool's result carries `stateDelta.draft`: always, never, or (`None`) about
+    /// every other turn, as the generator decides.
+    pub state_delta: Option<bool>,
     /// Faults.
     pub faults: Faults,
 }
@@ -245,6 +248,7 @@ impl Default for SimOptions {
             no_draft: false,
             draft_as_text: false,
             token_user_id: true,
+            state_delta: None,
             faults: Faults::default(),
         }
     }
@@ -400,6 +404,7 @@ impl SimOptions {
                 .get("tokenUserId")
                 .and_then(Value::as_bool)
                 .unwrap_or(true),
+            state_delta: f.get("stateDelta").and_then(Value::as_bool),
             faults: Faults::from_value(f.get("faults"))?,
         })
     }
@@ -470,13 +475,15 @@ mod tests {
 
     #[test]
     fn call_faults() {
-        let o = SimOptions::from_value(Some(&json!({"faults": {"slowMs": 20, "calls": [
-            {"call": "state", "fault": 503, "times": 2},
-            {"call": "chat", "fault": "dropAtStart"},
-            {"call": "exportStatus", "fault": "malformedJson", "times": null},
-        ]}})))
+        let o = SimOptions::from_value(Some(
+            &json!({"stateDelta": false, "faults": {"slowMs": 20, "calls": [
+                {"call": "state", "fault": 503, "times": 2},
+                {"call": "chat", "fault": "dropAtStart"},
+                {"call": "exportStatus", "fault": "malformedJson", "times": null},
+            ]}}),
+        ))
         .unwrap();
-        assert_eq!(o.faults.slow_ms, Some(20));
+        assert_eq!((o.faults.slow_ms, o.state_delta), (Some(20), Some(false)));
         assert_eq!(
             o.faults.calls,
             vec![

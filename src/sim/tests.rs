@@ -580,6 +580,12 @@ fn call_faults_hit_their_endpoint_before_or_after_the_work() {
     assert!(!summary.messages.is_empty());
     let (r, _, _) = plan(&mut sim, "heartbeatsOnly");
     assert!(matches!(r.body[..], [Step::Forever { .. }]));
+    // stateDelta: always or never, instead of the generator's coin.
+    for always in [true, false] {
+        sim.opts.state_delta = Some(always);
+        let (_, _, summary) = plan(&mut sim, "dropAtEnd");
+        assert_eq!(summary.draft_delta.is_some(), always);
+    }
     let (token, sid) = connect(&mut sim);
     sim.set_faults(call_fault("chat", json!("lostAnswer"), 1));
     let turns = sim.turns;
