@@ -47,6 +47,10 @@ seed() {
   printf '429\nWed, 21 Oct 2026 07:28:00 GMT\n' > "$c/envelope/seed-429-date"
   printf '502\n\n<html><body>Bad Gateway</body></html>' > "$c/envelope/seed-502-html"
   head -c 90 tests/fixtures/api/token.json | { printf '200\n\n'; cat; } > "$c/envelope/seed-token-truncated"
+  # A server echoing the caller's token (the targets' own, nmv_usr_fuzz_secret_7c1d).
+  printf '401\n\n{"code":1001,"message":"token nmv_usr_fuzz_secret_7c1d expired"}' > "$c/envelope/seed-echo-1001"
+  printf '502\n\n<html>Authorization: Bearer nmv_usr_fuzz_secret_7c1d</html>' > "$c/envelope/seed-echo-html"
+  printf 'data: {"error": "nmv_usr_fuzz_secret_7c1d refused", "error_details": {"type": "UNAVAILABLE"}}\n\n' > "$c/turn/seed-echo-error"
   # draft: a state answer, then optionally `---` and a second draft.
   for f in tests/fixtures/api/state*.json; do
     cp "$f" "$c/draft/seed-$(basename "$f" .json)"

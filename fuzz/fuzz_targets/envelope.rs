@@ -3,13 +3,14 @@
 //! second the `Retry-After` header (empty: none), the rest the body.
 //!
 //! Properties: never panics; only a 2xx answer decodes; every error has a message for the
-//! user, and a rate-limit error carries exactly the wait its header gave; the readers (token,
-//! session, credits, upload, state, render status) read any payload.
+//! user, and a rate-limit error carries exactly the wait its header gave; no error (message,
+//! user message, `Display`) holds the caller's token, whatever the body echoes; the readers
+//! (token, session, credits, upload, state, render status) read any payload.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use nemo_video::core::api::{
-    self, HttpResponse, chat_open_error, decode, is_event_stream, retry_after_ms,
+    self, HttpResponse, Token, chat_open_error, decode, is_event_stream, retry_after_ms,
 };
 use nemo_video::core::error::{Caller, ErrorKind, NemoError};
 use nemo_video::core::render;
@@ -17,8 +18,16 @@ use nemo_video_fuzz::header_lines;
 
 const NOW: u64 = 1_764_000_000_000;
 
+/// The caller's token: seeds and mutations put it in bodies, as a server echoing it would.
+const TOKEN: &str = "nmv_usr_fuzz_secret_7c1d";
+
 fn check(e: &NemoError, resp: &HttpResponse<'_>) {
     assert!(!e.user_message.is_empty(), "{e:?}");
+    // The fields themselves (`Debug` is made of them, escaped: an escape such as `\n` before
+    // "mv_usr..." would spell the token without any of the input doing so).
+    for text in [&e.message, &e.user_message, &e.to_string()] {
+        assert!(!text.contains(TOKEN), "{e:?}");
+    }
     if e.kind == ErrorKind::RateLimit {
         assert_eq!(
             e.retry_after_ms,
@@ -39,6 +48,7 @@ fuzz_target!(|data: &[u8]| {
     let caller = Caller {
         anonymous: true,
         user_id: Some("anon_1".into()),
+        token: Some(Token::new(TOKEN).unwrap()),
     };
     match decode(resp, &caller, NOW) {
         Ok(d) => {

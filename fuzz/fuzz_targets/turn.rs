@@ -2,18 +2,30 @@
 //! they feed (`core::chat::ChatTurn`), on any bytes a stream can carry.
 //!
 //! Properties: the reader's events and summary are the same for every chunking; a turn reports
-//! at most one error; a turn driven by those bytes and then the end of the body, or a drop,
-//! ends (every phase has a way out) with exactly one `done`, its last event.
+//! at most one error, which never holds the caller's token; a turn driven by those bytes and
+//! then the end of the body, or a drop, ends (every phase has a way out) with exactly one
+//! `done`, its last event.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use nemo_video::core::api::Token;
 use nemo_video::core::chat::{ChatConfig, ChatEvent, ChatTurn, Step};
 use nemo_video::core::error::Caller;
 use nemo_video::core::stream::{StreamEvent, TurnReader, TurnSummary, classify};
 use nemo_video_fuzz::chunkings;
 
+/// The caller's token, which a stream may echo.
+const TOKEN: &str = "nmv_usr_fuzz_secret_7c1d";
+
+fn caller() -> Caller {
+    Caller {
+        token: Some(Token::new(TOKEN).unwrap()),
+        ..Caller::default()
+    }
+}
+
 fn read(chunks: &[&[u8]]) -> (Vec<StreamEvent>, TurnSummary) {
-    let mut r = TurnReader::new(Caller::default(), 512);
+    let mut r = TurnReader::new(caller(), 512);
     let mut out = Vec::new();
     for c in chunks {
         out.extend(r.push(c));
@@ -33,7 +45,7 @@ fn drive(chunks: &[&[u8]], dropped: bool) -> Vec<ChatEvent> {
         drop_max_polls: 5,
         max_event_bytes: 512,
     };
-    let mut t = ChatTurn::new(cfg, Caller::default(), None, 0);
+    let mut t = ChatTurn::new(cfg, caller(), None, 0);
     let mut now = 0;
     let mut events = Vec::new();
     for c in chunks {
@@ -80,6 +92,11 @@ fuzz_target!(|data: &[u8]| {
         .filter(|e| matches!(e, StreamEvent::Error(_)))
         .count();
     assert!(errors <= 1, "{errors} errors in one turn");
+    for e in &first.0 {
+        if let StreamEvent::Error(e) = e {
+            assert!(!e.message.contains(TOKEN) && !e.user_message.contains(TOKEN), "{e:?}");
+        }
+    }
     for dropped in [false, true] {
         let events = drive(&cuts[2], dropped);
         assert_eq!(

@@ -55,8 +55,10 @@ fn text_of(v: Option<&Value>) -> String {
     }
 }
 
-/// Cuts server text down for an error message.
-fn excerpt(s: &str) -> String {
+/// Cuts server text down for an error message, the caller's token masked first (so no part
+/// of it survives the cut).
+fn excerpt(s: &str, caller: &Caller) -> String {
+    let s = caller.redact(s);
     let s = s.trim();
     match s.char_indices().nth(200) {
         Some((i, _)) => format!("{}…", &s[..i]),
@@ -93,12 +95,12 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
         if ok_status {
             return Err(NemoError::protocol(
                 "BAD_JSON",
-                format!("expected JSON, got: {}", excerpt(resp.body)),
+                unreadable(resp.body, caller),
             ));
         }
         return Err(with_wait(NemoError::from_code(
             resp.status,
-            &excerpt(resp.body),
+            &excerpt(resp.body, caller),
             caller,
         )));
     };
@@ -165,7 +167,21 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
         Some(other) => other.to_string(),
         None => text_of(obj.get("message").or_else(|| obj.get("error"))),
     };
-    Err(status_error(&excerpt(&detail_text)))
+    Err(status_error(&excerpt(&detail_text, caller)))
+}
+
+/// What a successful answer that is not JSON was. A page (HTML, text) is quoted: it says what
+/// went wrong. JSON cut short or malformed is not: a readable answer may hold a token (the
+/// anonymous-token call's holds a new one, which the caller cannot mask, not knowing it).
+fn unreadable(body: &str, caller: &Caller) -> String {
+    if body.trim_start().starts_with(['{', '[']) {
+        format!(
+            "expected JSON, got {} bytes of JSON cut short or malformed (not quoted: it may hold a token)",
+            body.len()
+        )
+    } else {
+        format!("expected JSON, got: {}", excerpt(body, caller))
+    }
 }
 
 /// Whether a `/run_sse` response is the event stream (else its body is an error to
@@ -226,6 +242,64 @@ mod tests {
             &Caller::default(),
             0,
         )
+    }
+
+    #[test]
+    fn no_error_quotes_a_token() {
+        // Found by the fault matrix (tests/js/fault_matrix.test.mjs, anonymousToken ×
+        // malformedJson and × truncated): an anonymous-token answer that could not be read
+        // was quoted in the BAD_JSON error, the new token with it.
+        let grant = r#"{"code":0,"message":"success","data":{"token":"nmv_usr_0123456789abcdef0123456789abcdef","user_id":"anon_1"}}"#;
+        for body in [format!("{grant}}}"), grant[..grant.len() - 12].to_owned()] {
+            let e = ok(&body).unwrap_err();
+            assert_eq!(e.code, ErrorCode::from("BAD_JSON"));
+            let shown = format!("{e:?} {e} {}", e.user_message);
+            assert!(!shown.contains("nmv_usr_0123"), "{shown}");
+        }
+        // A page that is not JSON at all is still quoted (a gateway's page says what went
+        // wrong), and the caller's own token, if a server echoes it, is masked wherever server
+        // text is quoted.
+        let caller = Caller {
+            token: Some(crate::core::api::Token::new("nmv_usr_echoed_secret").unwrap()),
+            ..Caller::default()
+        };
+        for (status, body) in [
+            (
+                401,
+                r#"{"code":1001,"message":"token nmv_usr_echoed_secret expired"}"#,
+            ),
+            (
+                200,
+                r#"{"code":1002,"msg":"no session for nmv_usr_echoed_secret"}"#,
+            ),
+            (502, "<html>Bearer nmv_usr_echoed_secret</html>"),
+            (200, "<html>Bearer nmv_usr_echoed_secret</html>"),
+            (
+                404,
+                r#"{"detail":"Session not found: nmv_usr_echoed_secret"}"#,
+            ),
+            (
+                500,
+                r#"{"success":false,"error":{"message":"nmv_usr_echoed_secret"}}"#,
+            ),
+        ] {
+            let resp = HttpResponse {
+                status,
+                body,
+                retry_after: None,
+            };
+            for e in [
+                decode(resp, &caller, 0).unwrap_err(),
+                chat_open_error(resp, &caller, 0),
+            ] {
+                let shown = format!("{e:?} {e} {}", e.user_message);
+                assert!(!shown.contains("nmv_usr_echoed_secret"), "{shown}");
+                assert!(
+                    shown.contains("Bearer ***") || !body.contains("Bearer"),
+                    "{shown}"
+                );
+            }
+        }
     }
 
     #[test]
