@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::core::error::{Caller, NemoError};
+use crate::core::error::{Caller, ErrorKind, NemoError};
 
 /// A response as the shell received it.
 #[derive(Clone, Copy, Debug)]
@@ -207,6 +207,30 @@ pub fn chat_open_error(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> 
     }
 }
 
+/// Whether a download's answer is the file: a 2xx that is not a page, text or JSON (a
+/// gateway's page answered 200 is not the video).
+pub fn is_file(status: u16, content_type: Option<&str>) -> bool {
+    let ct = content_type.unwrap_or("").trim_start().to_ascii_lowercase();
+    (200..300).contains(&status)
+        && !(ct.starts_with("text/") || ct.contains("json") || ct.contains("xml"))
+}
+
+/// The error for a download that did not answer the file: the API's own error when the body
+/// is one, else a protocol error saying what came instead.
+pub fn download_error(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> NemoError {
+    match decode(resp, caller, now_ms) {
+        Err(e) if e.kind != ErrorKind::Protocol => e,
+        _ => NemoError::protocol(
+            "NOT_A_FILE",
+            format!(
+                "the download answered {} with {} bytes that are not the video",
+                resp.status,
+                resp.body.len()
+            ),
+        ),
+    }
+}
+
 /// `Retry-After` in ms: delay-seconds or an HTTP-date (relative to `now_ms`).
 pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
     let v = value.trim();
@@ -300,6 +324,46 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_download_is_a_file_not_a_page() {
+        // Found by the fault matrix (download × wrongContentType): a gateway's 200 text/html
+        // page was handed to the caller as the video.
+        assert!(is_file(200, Some("video/mp4")));
+        assert!(is_file(200, Some("application/octet-stream")));
+        assert!(is_file(206, None));
+        for ct in [
+            "text/html; charset=utf-8",
+            "application/json",
+            "TEXT/plain",
+            "application/problem+json",
+        ] {
+            assert!(!is_file(200, Some(ct)), "{ct}");
+        }
+        assert!(!is_file(404, Some("video/mp4")));
+        let resp = |status, body| HttpResponse {
+            status,
+            body,
+            retry_after: None,
+        };
+        let c = Caller::default();
+        assert_eq!(
+            download_error(resp(200, "<!doctype html>"), &c, 0).code,
+            ErrorCode::from("NOT_A_FILE")
+        );
+        assert_eq!(
+            download_error(resp(200, r#"{"code":0,"data":{}}"#), &c, 0).code,
+            ErrorCode::from("NOT_A_FILE")
+        );
+        assert_eq!(
+            download_error(resp(200, r#"{"code":1002,"message":"x"}"#), &c, 0).code,
+            ErrorCode::Num(1002)
+        );
+        assert_eq!(
+            download_error(resp(503, "<html>busy</html>"), &c, 0).kind,
+            ErrorKind::Server
+        );
     }
 
     #[test]
