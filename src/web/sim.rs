@@ -140,6 +140,13 @@ fn body_stream(
                         let _ = cancel.sleep(ms).await;
                     }
                     Step::Fail => {
+                        // The bytes before the drop arrive first, as on a network: erroring the
+                        // stream would discard the chunks still queued for the reader.
+                        while controller.desired_size().is_some_and(|d| d < 1.0)
+                            && !stopped(&cancel)
+                        {
+                            let _ = cancel.sleep(1).await;
+                        }
                         hang_up(&controller, "connection reset (simulated dropped stream)");
                         return;
                     }
