@@ -120,6 +120,7 @@ function sample() {
   return {
     wasm: clientWasm.buffer.byteLength, simWasm: simWasm.buffer.byteLength,
     heap: process.memoryUsage().heapUsed, pending: pending.size, held: heldValues(),
+    slots: instances[0].exports.__wbindgen_externrefs.length,
   };
 }
 
@@ -143,13 +144,14 @@ const requests = sim.requests().length;
 console.log(`soak (client): ${tally.turns} chat turns, ${tally.exports} exports, ${tally.ok} succeeded, typed errors ${JSON.stringify(tally.errors)}; ${((Date.now() - started) / 1000).toFixed(1)} s; ${requests} requests in the simulator's log`);
 console.log(`  client wasm memory: ${kib(before.wasm)} after warm-up -> ${kib(after.wasm)} at the end (growth ${kib(after.wasm - before.wasm)}, bound ${kib(MAX_WASM_GROWTH)})`);
 console.log(`  JS heap after GC:   ${mib(before.heap)} -> ${mib(after.heap)} (growth ${mib(after.heap - before.heap)}, bound ${mib(MAX_HEAP_GROWTH)})`);
-console.log(`  JS values held by the client's wasm: ${before.held} -> ${after.held} (bound +${MAX_HELD_GROWTH})`);
+console.log(`  JS values held by the client's wasm: ${before.held} -> ${after.held}, in a table of ${before.slots} -> ${after.slots} slots (bound +${MAX_HELD_GROWTH} each)`);
 console.log(`  pending promises:   ${before.pending} -> ${after.pending}; timers left: ${timers.length}; (simulator's wasm memory ${kib(before.simWasm)} -> ${kib(after.simWasm)}: its request log grows to its cap by design)`);
 const failures = [];
 if (after.wasm - before.wasm > MAX_WASM_GROWTH) failures.push("client wasm memory grew");
 if (after.heap - before.heap > MAX_HEAP_GROWTH) failures.push("JS heap grew");
 if (after.pending - before.pending > MAX_PENDING_GROWTH) failures.push("promises left pending");
 if (after.held - before.held > MAX_HELD_GROWTH) failures.push("the client's wasm holds ever more JS values");
+if (after.slots - before.slots > MAX_HELD_GROWTH) failures.push("the client's table of JS values keeps growing");
 if (timers.length > 0) failures.push(`timers left: ${timers.join(", ")}`);
 if (tally.ok < (tally.turns + tally.exports) / 2) failures.push("fewer than half the calls succeeded");
 if (failures.length) {
