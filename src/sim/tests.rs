@@ -458,18 +458,20 @@ fn call_fault(call: &str, fault: Value, times: u32) -> Faults {
     Faults::from_value(Some(&v)).unwrap()
 }
 
+fn credits_with(sim: &mut Simulator, token: &str) -> SimResponse {
+    sim.handle(&req(
+        "GET",
+        "/api/credits/balance/simple",
+        Some(token),
+        None,
+    ))
+}
+
 #[test]
 fn call_faults_hit_their_endpoint_before_or_after_the_work() {
     let mut sim = Simulator::new(fast());
     let (token, sid) = connect(&mut sim);
-    let credits = |sim: &mut Simulator| {
-        sim.handle(&req(
-            "GET",
-            "/api/credits/balance/simple",
-            Some(&token),
-            None,
-        ))
-    };
+    let credits = |sim: &mut Simulator| credits_with(sim, &token);
     // Aimed at one endpoint: the others are untouched, and it fires `times` times.
     sim.set_faults(call_fault("credits", json!(503), 2));
     let state = format!("/api/state/nemo_agent/me/{sid}/latest");
@@ -509,14 +511,7 @@ fn call_faults_hit_their_endpoint_before_or_after_the_work() {
     assert_eq!(e.kind, ErrorKind::Session);
     assert!(sim.draft(&sid).is_none(), "the session is gone");
     let (token, _) = connect(&mut sim);
-    let credits = |sim: &mut Simulator| {
-        sim.handle(&req(
-            "GET",
-            "/api/credits/balance/simple",
-            Some(&token),
-            None,
-        ))
-    };
+    let credits = |sim: &mut Simulator| credits_with(sim, &token);
     // Before the work: no answer at all, or a gateway's page.
     sim.set_faults(call_fault("credits", json!("lostRequest"), 1));
     assert_eq!(credits(&mut sim).status, 0);
