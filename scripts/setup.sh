@@ -34,7 +34,20 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB" ]; then
   cargo install wasm-bindgen-cli --version "$WB" || fail "cargo install wasm-bindgen-cli --version $WB"
 fi
 
-# 4. Chromium and its driver from Debian (browser tests). Never a downloaded browser.
+# 4. Nightly Rust and cargo-fuzz, for the fuzz targets only (the shipped build stays on stable).
+if [ "${NEMO_SKIP_FUZZ:-0}" != 1 ]; then
+  if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    say "installing the nightly toolchain (fuzzing only)"
+    rustup toolchain install nightly --profile minimal || fail "rustup toolchain install nightly"
+  fi
+  CARGO_FUZZ_VERSION=0.13.2
+  if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+    say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes)"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked || fail "cargo install cargo-fuzz"
+  fi
+fi
+
+# 5. Chromium and its driver from Debian (browser tests). Never a downloaded browser.
 if [ "${NEMO_SKIP_BROWSER:-0}" != 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
   say "installing chromium and chromium-driver from Debian"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -43,7 +56,7 @@ if [ "${NEMO_SKIP_BROWSER:-0}" != 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x 
     || fail "apt-get install chromium chromium-driver"
 fi
 
-# 5. Node packages from the committed lockfile (binaryen's wasm-opt, test tools). A stamp of
+# 6. Node packages from the committed lockfile (binaryen's wasm-opt, test tools). A stamp of
 #    the lockfile's hash says whether node_modules already matches it.
 LOCK_HASH=$(sha256sum package-lock.json | awk '{print $1}')
 if [ "$(cat node_modules/.nemo-lock-hash 2>/dev/null)" != "$LOCK_HASH" ]; then

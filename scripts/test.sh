@@ -31,6 +31,9 @@ cargo test -p nemo-sse
 step "native tests (unit, fixtures, simulator, properties and bounded fuzz)"
 cargo test --features simulator
 
+step "coverage-guided fuzzing: each target a few seconds from its corpus (scripts/fuzz.sh)"
+bash scripts/fuzz.sh
+
 step "build every output of wasm-pack.toml"
 bash scripts/build.sh
 
@@ -43,9 +46,12 @@ step "wasm tests in headless Chromium (the same tests in the browser engine)"
 env "$WASM_RUNNER" WASM_BINDGEN_TEST_TIMEOUT=300 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
   cargo test "${WASM_TESTS[@]}"
 
-step "node --test: the built package, the client against the simulator, the worker in workerd"
+step "node --test: the built package, the client against the simulator and its fault matrix, the worker in workerd"
 bash scripts/site.sh
 node --test tests/js/ tests/worker/
+
+step "soak, small counts: the client's turns and exports, the worker's requests, memory measured (scripts/soak.sh --smoke)"
+bash scripts/soak.sh --smoke
 
 step "the example page in headless Chromium (playwright-core), served by workerd with the simulator"
 node --test tests/browser/

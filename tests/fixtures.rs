@@ -7,6 +7,9 @@ use nemo_video::core::error::{Caller, ErrorCode, ErrorKind};
 use nemo_video::core::sse::{SseEvent, SseItem, SseParser};
 use nemo_video::core::stream::{StreamEvent, TurnReader, TurnSummary};
 
+#[path = "support/sse_reference.rs"]
+mod sse_reference;
+
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/tests/fixtures/{name}",
@@ -238,4 +241,106 @@ fn bom_cr_only_and_cut_off_last_event() {
         1
     );
     assert_eq!(dropped, "data: cut off".len());
+}
+
+#[test]
+fn every_fixture_equals_the_reference_reading() {
+    // The reference (tests/support/sse_reference.rs) reads the whole stream at once, as the
+    // spec's steps say; the parser must agree for every chunking (parse_fixture checks those).
+    let dir = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".sse"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 6, "{names:?}");
+    for name in names {
+        let (items, _) = parse_fixture(&name);
+        assert_eq!(
+            items,
+            sse_reference::reference_items(&fixture(&name)),
+            "{name}"
+        );
+    }
+}
+
+/// The recorded-style API answers of tests/fixtures/api (they also seed the fuzz corpora).
+fn api_fixture(name: &str) -> String {
+    String::from_utf8(fixture(&format!("api/{name}"))).unwrap()
+}
+
+#[test]
+fn api_answers_decode_as_written() {
+    use nemo_video::core::api::{self, HttpResponse, decode};
+    use nemo_video::core::draft;
+    let ok = |name: &str| {
+        let body = api_fixture(name);
+        let resp = HttpResponse {
+            status: 200,
+            body: &body,
+            retry_after: None,
+        };
+        decode(resp, &Caller::default(), 0).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+    };
+    let err = |name: &str, status: u16| {
+        let body = api_fixture(name);
+        let resp = HttpResponse {
+            status,
+            body: &body,
+            retry_after: None,
+        };
+        decode(resp, &Caller::default(), 0).expect_err(name)
+    };
+    let grant = api::parse_token(&ok("token.json").data).unwrap();
+    assert_eq!(grant.user_id.as_deref(), Some("anon_5c1e2a9b7d03"));
+    assert_eq!(
+        api::parse_session(&ok("session.json").data).unwrap(),
+        "7351234567890123456"
+    );
+    assert_eq!(
+        api::parse_credits(&ok("credits.json").data)
+            .unwrap()
+            .available,
+        98.5
+    );
+    assert_eq!(
+        api::parse_upload(&ok("upload.json").data).unwrap()[0].filename,
+        "clip.mp4"
+    );
+    for (name, summary) in [
+        (
+            "state.json",
+            "Timeline (2 tracks): 1. Video: city timelapse (0-30s) 2. BGM: Lo-fi (0-30s, 35%)",
+        ),
+        (
+            "state_draft_text.json",
+            "Timeline (1 track): 1. Title: \"Urban Dreams\" (0-3s)",
+        ),
+        (
+            "state_bare.json",
+            "Timeline (1 track): 1. Video: 1 clip (0-10s)",
+        ),
+    ] {
+        let body = api_fixture(name);
+        let parsed = api::parse_state_draft(&ok(name).data).expect(name);
+        assert_eq!(draft::summarize(&parsed), summary, "{name}");
+        let raw = api::raw_state_draft(&body).expect(name);
+        assert!(
+            body.contains(raw.get()),
+            "{name}: the raw draft is the text as sent"
+        );
+    }
+    assert_eq!(err("error_1001.json", 401).code, ErrorCode::Num(1001));
+    assert_eq!(err("error_2001.json", 200).kind, ErrorKind::Credits);
+    assert_eq!(
+        err("error_success_false.json", 404).code,
+        ErrorCode::Num(404)
+    );
+    assert_eq!(err("adk_404.json", 404).kind, ErrorKind::Session);
+    assert_eq!(err("adk_422.json", 422).kind, ErrorKind::Protocol);
+    for name in ["render_output_url.json", "render_success_top.json"] {
+        let d = ok(name);
+        let _ = nemo_video::core::render::parse_status(&d.top, &d.data);
+    }
 }

@@ -104,6 +104,7 @@ impl Credentials {
         Caller {
             anonymous: !self.configured && self.token.is_some(),
             user_id: self.user_id.clone(),
+            token: self.token.clone(),
         }
     }
 

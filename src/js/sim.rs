@@ -26,6 +26,27 @@ export interface SimulatorFaults {
   renderFailure?: number; pollErrors?: number; submitErrors?: number;
   /** Submits accepted whose answer is lost (a 504). */
   submitLost?: number;
+  /** Faults aimed at one endpoint's calls, each firing `times` (default 1) times. */
+  calls?: SimulatorCallFault[];
+  /** The wait between the events of a "slow" chat stream, ms (default 500). */
+  slowMs?: number;
+}
+/** The endpoints a call fault can aim at. */
+export type SimulatorCall = "anonymousToken" | "createSession" | "chat" | "upload" | "credits" |
+  "state" | "export" | "exportStatus" | "download" | "cancelExport";
+/** A fault aimed at one endpoint's calls. A number is the API's answer for that code (1001,
+ *  1002, 400, 402, 429 with `retryAfterS`, 2001, 4001, 4002, or an HTTP status such as 503),
+ *  given without doing the work. "lostRequest": the fetch rejects, nothing done;
+ *  "lostAnswer": the work done, then the fetch rejects; "malformedJson" / "truncated": the
+ *  work done, its answer unreadable or cut short (a chat's events cut in half, its stream
+ *  ending inside its second event); "wrongContentType": a gateway's 200 text/html page; the
+ *  chat's stream faults: "dropAtStart", "dropAfterText", "dropAfterTool", "dropAtEnd",
+ *  "slow", "heartbeatsOnly". */
+export interface SimulatorCallFault {
+  call: SimulatorCall;
+  fault: number | "lostRequest" | "lostAnswer" | "malformedJson" | "truncated" | "wrongContentType" |
+    "dropAtStart" | "dropAfterText" | "dropAfterTool" | "dropAtEnd" | "slow" | "heartbeatsOnly";
+  times?: number;
 }
 export interface SimulatorOptions {
   seed?: number;
@@ -56,6 +77,9 @@ export interface SimulatorOptions {
   draftAsText?: boolean;
   /** The anonymous-token answer carries user_id, default true (else only the session answer). */
   tokenUserId?: boolean;
+  /** A tool's result carries stateDelta.draft always (true), never (false), or, unset, about
+   *  every other turn. */
+  stateDelta?: boolean;
   faults?: SimulatorFaults;
 }
 export interface SimulatorLogEntry {

@@ -1,11 +1,13 @@
 //! The simulator's chat endpoint: checks the request as ADK would, charges the turn, asks the
 //! scripted agent (`agent.rs`) for the edit and the reply, and plans the stream (`plan.rs`)
-//! with the faults that apply: drops, heartbeats or silence only, an error payload.
+//! with the faults that apply: drops (at the start, after the first event, after the tool,
+//! at the end), heartbeats or silence only, slow events, an error payload, events that are
+//! not JSON, a body cut short.
 
 use serde_json::json;
 
 use super::wire::{api_error, header, json_response, take};
-use super::{LogEntry, SimRequest, SimResponse, Simulator, agent, plan};
+use super::{CallFaultKind, LogEntry, SimRequest, SimResponse, Simulator, agent, faults, plan};
 use plan::Step;
 
 impl Simulator {
@@ -14,6 +16,7 @@ impl Simulator {
         req: &SimRequest,
         user: &str,
         entry: &mut LogEntry,
+        fault: Option<CallFaultKind>,
     ) -> SimResponse {
         let body = req.json();
         let Some(body) = body else {
@@ -74,7 +77,9 @@ impl Simulator {
             "content-type".to_owned(),
             "text/event-stream; charset=utf-8".to_owned(),
         )];
-        if take(&mut self.opts.faults.heartbeats_only) {
+        if take(&mut self.opts.faults.heartbeats_only)
+            || fault == Some(CallFaultKind::HeartbeatsOnly)
+        {
             let every = t.heartbeat_ms.unwrap_or(400).max(1);
             steps.push(Step::Forever {
                 bytes: Some(plan::heartbeat(0)),
@@ -133,7 +138,10 @@ impl Simulator {
         } else {
             None
         };
-        let with_delta = self.rng.below(2) == 0;
+        let with_delta = match self.opts.state_delta {
+            Some(always) => always,
+            None => self.rng.below(2) == 0,
+        };
         let reply = agent::reply(
             n,
             &text,
@@ -144,18 +152,61 @@ impl Simulator {
             with_delta && silent.is_none(),
             self.opts.legacy,
         );
-        let drop = take(&mut self.opts.faults.drop_stream);
+        let drop =
+            take(&mut self.opts.faults.drop_stream) || fault == Some(CallFaultKind::DropAfterTool);
         let edited = applied.is_some();
+        let slow =
+            (fault == Some(CallFaultKind::Slow)).then(|| self.opts.faults.slow_ms.unwrap_or(500));
         for (i, (works, payload)) in reply.payloads.into_iter().enumerate() {
-            if works {
-                plan::work(t, &mut steps);
+            let payload = match fault {
+                // Each event's JSON cut in half: nothing in it can be read.
+                Some(CallFaultKind::MalformedJson) => {
+                    let mut half = payload.len() / 2;
+                    while !payload.is_char_boundary(half) {
+                        half -= 1;
+                    }
+                    payload[..half].to_owned()
+                }
+                _ => payload,
+            };
+            match slow {
+                // Whole events, far apart, with nothing (not even a heartbeat) between them.
+                Some(gap) => {
+                    steps.push(Step::Wait(gap));
+                    steps.push(Step::Bytes(plan::frame(&payload)));
+                }
+                None => {
+                    if works {
+                        plan::work(t, &mut steps);
+                    }
+                    plan::chunked(&plan::frame(&payload), t, &mut self.rng, &mut steps);
+                }
             }
-            plan::chunked(&plan::frame(&payload), t, &mut self.rng, &mut steps);
             if drop && ((edited && works) || (!edited && i == 0)) {
                 steps.push(Step::Fail);
                 break;
             }
         }
+        let steps = match fault {
+            Some(CallFaultKind::DropAtStart) => vec![Step::Fail],
+            Some(CallFaultKind::DropAfterText) => {
+                let at = faults::after_event(&steps, 1).unwrap_or(0);
+                let mut s = faults::cut(steps, at);
+                s.push(Step::Fail);
+                s
+            }
+            Some(CallFaultKind::DropAtEnd) => {
+                steps.push(Step::Fail);
+                steps
+            }
+            // The body ends cleanly in the middle of its second event.
+            Some(CallFaultKind::Truncated) => {
+                let first = faults::after_event(&steps, 1).unwrap_or(0);
+                let second = faults::after_event(&steps, 2).unwrap_or(first);
+                faults::cut(steps, first + (second - first) / 2)
+            }
+            _ => steps,
+        };
         SimResponse {
             status: 200,
             headers: stream_headers,

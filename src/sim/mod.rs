@@ -23,6 +23,7 @@
 pub mod agent;
 mod bounded;
 mod chat;
+mod faults;
 mod options;
 pub mod plan;
 mod render;
@@ -35,8 +36,8 @@ use bounded::{Bounded, MAX_ENTRIES};
 
 use serde_json::{Value, json};
 
-use crate::core::api::{Lookup, RouteId, is_valid_id, lookup};
-pub use options::{Faults, RenderForm, SimOptions};
+use crate::core::api::{Lookup, Route, RouteId, is_valid_id, lookup};
+pub use options::{CallFault, CallFaultKind, Faults, RenderForm, SimOptions};
 pub use wire::{LogEntry, SimBody, SimRequest, SimResponse, TINY_MP4};
 use wire::{api_error, envelope, header, json_response, take};
 
@@ -249,11 +250,7 @@ impl Simulator {
             return wire::mp4();
         }
         if take(&mut self.opts.faults.rate_limit) {
-            let mut r = api_error(429, 429, "rate limited");
-            if let Some(s) = self.opts.faults.retry_after_s {
-                r.headers.push(("retry-after".into(), s.to_string()));
-            }
-            return r;
+            return faults::coded(429, self.opts.faults.retry_after_s);
         }
         // Dispatched by the route table the client and the proxy use too. Every path but the
         // anonymous-token call is authenticated first, unknown ones included, as a server
@@ -262,6 +259,51 @@ impl Simulator {
             Lookup::Found(route, ids) => Some((route, ids)),
             Lookup::WrongMethod(_) | Lookup::NotFound => None,
         };
+        let route = found.as_ref().map(|(route, _)| *route);
+        let fault = route.and_then(|r| self.take_call_fault(r.id));
+        let id = route.map(|r| r.id);
+        let sessioned = matches!(
+            id,
+            Some(RouteId::Chat | RouteId::Upload | RouteId::State | RouteId::Export)
+        );
+        // Faults that come before the work.
+        match fault {
+            Some(CallFaultKind::LostRequest) => return faults::lost(),
+            Some(CallFaultKind::WrongContentType) => return faults::gateway_page(),
+            // The token presented expires now: authentication answers 1001.
+            Some(CallFaultKind::Code(1001)) if route.is_some_and(|r| r.authorized) => {
+                self.opts.faults.expire_token_after = Some(0);
+            }
+            // The session named vanishes: the endpoint answers as it does for a lost one.
+            Some(CallFaultKind::Code(1002)) if sessioned => {
+                self.opts.faults.session_not_found += 1;
+            }
+            Some(CallFaultKind::Code(code)) => {
+                return faults::coded(code, self.opts.faults.retry_after_s);
+            }
+            _ => {}
+        }
+        let resp = self.dispatch(req, entry, found, fault);
+        // Faults that come after it: the answer is lost or mangled (a chat's stream is
+        // planned with its faults by `chat.rs`).
+        let chat = id == Some(RouteId::Chat);
+        match fault {
+            Some(CallFaultKind::LostAnswer) => faults::lost(),
+            Some(CallFaultKind::MalformedJson) if !chat => faults::malformed(resp),
+            Some(CallFaultKind::Truncated) if !chat => faults::truncated(resp),
+            _ => resp,
+        }
+    }
+
+    /// Answers a request the route table knows (or the auth layer's answer for one it does
+    /// not), with a chat's stream fault.
+    fn dispatch(
+        &mut self,
+        req: &SimRequest,
+        entry: &mut LogEntry,
+        found: Option<(&'static Route, Vec<&str>)>,
+        fault: Option<CallFaultKind>,
+    ) -> SimResponse {
         let user = match found {
             Some((route, _)) if !route.authorized => String::new(),
             _ => match self.authenticate(req, entry) {
@@ -277,7 +319,7 @@ impl Simulator {
         match route.id {
             RouteId::AnonymousToken => self.anonymous_token(req, entry),
             RouteId::CreateSession => self.create_session(req, &user, entry),
-            RouteId::Chat => self.chat(req, &user, entry),
+            RouteId::Chat => self.chat(req, &user, entry, fault),
             RouteId::Upload => self.upload(req, &user, id, entry),
             RouteId::Credits => {
                 let c = self.user(&user).map_or(0.0, |u| u.credits);

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::plan::Timing;
+use crate::core::api::RouteId;
 use crate::core::error::NemoError;
 
 /// Faults to inject: each counter fires that many times, then stops.
@@ -43,6 +44,127 @@ pub struct Faults {
     pub submit_errors: u32,
     /// Export submits accepted (the render runs) whose answer is lost: a 504 comes back.
     pub submit_lost: u32,
+    /// Faults aimed at the calls of one endpoint (`faults.calls`), each firing `times` times.
+    pub calls: Vec<CallFault>,
+    /// The wait between events of a `slow` stream, ms (default 500).
+    pub slow_ms: Option<u64>,
+}
+
+/// A fault aimed at one endpoint's calls: `{ call, fault, times }` in JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallFault {
+    /// The endpoint.
+    pub route: RouteId,
+    /// What happens to its calls.
+    pub kind: CallFaultKind,
+    /// How many of its calls it hits.
+    pub times: u32,
+}
+
+/// What a [`CallFault`] does to a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallFaultKind {
+    /// `"lostRequest"`: the connection fails before the server sees the request (nothing is
+    /// done); the `fetch` rejects.
+    LostRequest,
+    /// `"lostAnswer"`: the server does the work, then the connection fails before the answer.
+    LostAnswer,
+    /// A number: the API's answer for that code, without doing the work: 1001 (the token
+    /// expires), 1002 (the session vanishes), 400, 402, 429 (with `retryAfterS`), 2001, 4001,
+    /// 4002, or an HTTP status such as 500 or 503.
+    Code(i64),
+    /// `"malformedJson"`: the work is done, its answer is not JSON (a chat's event payloads
+    /// are cut in half).
+    MalformedJson,
+    /// `"truncated"`: the work is done, its answer is cut short and ends cleanly (a chat's
+    /// stream in the middle of its second event).
+    Truncated,
+    /// `"wrongContentType"`: a gateway's 200 `text/html` page instead of the answer; nothing
+    /// is done.
+    WrongContentType,
+    /// `"dropAtStart"`: the chat runs; its stream fails before the first event.
+    DropAtStart,
+    /// `"dropAfterText"`: the chat runs; its stream fails after its first event.
+    DropAfterText,
+    /// `"dropAfterTool"`: the chat runs; its stream fails after the tool's result (the
+    /// edit applied) or, with no edit, after the first message (the `dropStream` counter).
+    DropAfterTool,
+    /// `"dropAtEnd"`: the chat runs; its stream sends everything, then fails instead of
+    /// ending.
+    DropAtEnd,
+    /// `"slow"`: the chat's events come whole, `slowMs` apart, with nothing in between.
+    Slow,
+    /// `"heartbeatsOnly"`: the chat's stream sends only heartbeats and never ends.
+    HeartbeatsOnly,
+}
+
+impl CallFaultKind {
+    fn from_value(v: &Value) -> Option<Self> {
+        if let Some(n) = v.as_i64() {
+            return Some(CallFaultKind::Code(n));
+        }
+        Some(match v.as_str()? {
+            "lostRequest" => CallFaultKind::LostRequest,
+            "lostAnswer" => CallFaultKind::LostAnswer,
+            "malformedJson" => CallFaultKind::MalformedJson,
+            "truncated" => CallFaultKind::Truncated,
+            "wrongContentType" => CallFaultKind::WrongContentType,
+            "dropAtStart" => CallFaultKind::DropAtStart,
+            "dropAfterText" => CallFaultKind::DropAfterText,
+            "dropAfterTool" => CallFaultKind::DropAfterTool,
+            "dropAtEnd" => CallFaultKind::DropAtEnd,
+            "slow" => CallFaultKind::Slow,
+            "heartbeatsOnly" => CallFaultKind::HeartbeatsOnly,
+            _ => return None,
+        })
+    }
+}
+
+/// The JSON name of each endpoint a call fault can aim at.
+const CALLS: [(&str, RouteId); 10] = [
+    ("anonymousToken", RouteId::AnonymousToken),
+    ("createSession", RouteId::CreateSession),
+    ("chat", RouteId::Chat),
+    ("upload", RouteId::Upload),
+    ("credits", RouteId::Credits),
+    ("state", RouteId::State),
+    ("export", RouteId::Export),
+    ("exportStatus", RouteId::ExportStatus),
+    ("download", RouteId::Download),
+    ("cancelExport", RouteId::CancelExport),
+];
+
+impl CallFault {
+    /// Reads `[{ call, fault, times }]`; `times` defaults to 1.
+    fn list(v: Option<&Value>) -> Result<Vec<Self>, NemoError> {
+        let Some(v) = v.filter(|v| !v.is_null()) else {
+            return Ok(Vec::new());
+        };
+        let items = v
+            .as_array()
+            .ok_or_else(|| bad("faults.calls", "an array"))?;
+        items
+            .iter()
+            .map(|item| {
+                let f = Fields(object(Some(item), "each of faults.calls")?);
+                let call = f.string("call")?.unwrap_or_default();
+                let route = CALLS
+                    .iter()
+                    .find(|(name, _)| *name == call)
+                    .map(|(_, r)| *r)
+                    .ok_or_else(|| bad("call", "an endpoint's name (chat, state, export, ...)"))?;
+                let kind = f
+                    .get("fault")
+                    .and_then(CallFaultKind::from_value)
+                    .ok_or_else(|| bad("fault", "a fault's name or an API code"))?;
+                let times = match f.number("times")? {
+                    Some(_) => f.count("times")?,
+                    None => 1,
+                };
+                Ok(CallFault { route, kind, times })
+            })
+            .collect()
+    }
 }
 
 /// Which documented form the render status takes.
@@ -97,6 +219,9 @@ pub struct SimOptions {
     pub draft_as_text: bool,
     /// The anonymous-token answer carries `user_id` (else only the session answer does).
     pub token_user_id: bool,
+    /// Whether a tool's result carries `stateDelta.draft`: always, never, or (`None`) about
+    /// every other turn, as the generator decides.
+    pub state_delta: Option<bool>,
     /// Faults.
     pub faults: Faults,
 }
@@ -123,6 +248,7 @@ impl Default for SimOptions {
             no_draft: false,
             draft_as_text: false,
             token_user_id: true,
+            state_delta: None,
             faults: Faults::default(),
         }
     }
@@ -205,6 +331,8 @@ impl Faults {
             poll_errors: f.count("pollErrors")?,
             submit_errors: f.count("submitErrors")?,
             submit_lost: f.count("submitLost")?,
+            calls: CallFault::list(f.get("calls"))?,
+            slow_ms: f.whole("slowMs")?,
         })
     }
 }
@@ -276,6 +404,7 @@ impl SimOptions {
                 .get("tokenUserId")
                 .and_then(Value::as_bool)
                 .unwrap_or(true),
+            state_delta: f.get("stateDelta").and_then(Value::as_bool),
             faults: Faults::from_value(f.get("faults"))?,
         })
     }
@@ -332,5 +461,48 @@ mod tests {
             assert_eq!(e.code.to_string(), "BAD_OPTION", "{bad}");
         }
         assert!(SimOptions::from_json("{oops").is_err());
+        for bad in [
+            json!({"faults": {"calls": 1}}),
+            json!({"faults": {"calls": [{"call": "nope", "fault": 500}]}}),
+            json!({"faults": {"calls": [{"call": "chat", "fault": "gremlins"}]}}),
+            json!({"faults": {"calls": [{"call": "chat"}]}}),
+            json!({"faults": {"calls": [{"call": "chat", "fault": 500, "times": "x"}]}}),
+        ] {
+            let e = SimOptions::from_value(Some(&bad)).unwrap_err();
+            assert_eq!(e.code.to_string(), "BAD_OPTION", "{bad}");
+        }
+    }
+
+    #[test]
+    fn call_faults() {
+        let o = SimOptions::from_value(Some(
+            &json!({"stateDelta": false, "faults": {"slowMs": 20, "calls": [
+                {"call": "state", "fault": 503, "times": 2},
+                {"call": "chat", "fault": "dropAtStart"},
+                {"call": "exportStatus", "fault": "malformedJson", "times": null},
+            ]}}),
+        ))
+        .unwrap();
+        assert_eq!((o.faults.slow_ms, o.state_delta), (Some(20), Some(false)));
+        assert_eq!(
+            o.faults.calls,
+            vec![
+                CallFault {
+                    route: RouteId::State,
+                    kind: CallFaultKind::Code(503),
+                    times: 2
+                },
+                CallFault {
+                    route: RouteId::Chat,
+                    kind: CallFaultKind::DropAtStart,
+                    times: 1
+                },
+                CallFault {
+                    route: RouteId::ExportStatus,
+                    kind: CallFaultKind::MalformedJson,
+                    times: 1
+                },
+            ]
+        );
     }
 }

@@ -452,3 +452,138 @@ fn ids_come_from_their_own_seed() {
     let (tb, _) = connect(&mut b);
     assert_ne!(ta, tb, "another id seed, other tokens");
 }
+
+fn call_fault(call: &str, fault: Value, times: u32) -> Faults {
+    let v = json!({"calls": [{"call": call, "fault": fault, "times": times}], "slowMs": 7});
+    Faults::from_value(Some(&v)).unwrap()
+}
+
+fn credits_with(sim: &mut Simulator, token: &str) -> SimResponse {
+    sim.handle(&req(
+        "GET",
+        "/api/credits/balance/simple",
+        Some(token),
+        None,
+    ))
+}
+
+#[test]
+fn call_faults_hit_their_endpoint_before_or_after_the_work() {
+    let mut sim = Simulator::new(fast());
+    let (token, sid) = connect(&mut sim);
+    let credits = |sim: &mut Simulator| credits_with(sim, &token);
+    // Aimed at one endpoint: the others are untouched, and it fires `times` times.
+    sim.set_faults(call_fault("credits", json!(503), 2));
+    let state = format!("/api/state/nemo_agent/me/{sid}/latest");
+    assert_eq!(
+        sim.handle(&req("GET", &state, Some(&token), None)).status,
+        200
+    );
+    assert_eq!(
+        [
+            credits(&mut sim).status,
+            credits(&mut sim).status,
+            credits(&mut sim).status
+        ],
+        [503, 503, 200]
+    );
+    let codes = [
+        (json!(400), 400, 400),
+        (json!(429), 429, 429),
+        (json!(2001), 200, 2001),
+        (json!(4002), 200, 4002),
+        (json!(402), 402, 402),
+    ];
+    for (fault, status, code) in codes {
+        sim.set_faults(call_fault("credits", fault, 1));
+        let r = credits(&mut sim);
+        let body: Value = serde_json::from_slice(&bytes(&r)).unwrap();
+        assert_eq!((r.status, body["code"].as_i64()), (status, Some(code)));
+    }
+    // 1001 expires the token for real; 1002 makes the session vanish for real.
+    sim.set_faults(call_fault("credits", json!(1001), 1));
+    assert_eq!(credits(&mut sim).status, 401);
+    assert_eq!(credits(&mut sim).status, 401, "the token stays expired");
+    let (token, sid) = connect(&mut sim);
+    sim.set_faults(call_fault("state", json!(1002), 1));
+    let state = format!("/api/state/nemo_agent/me/{sid}/latest");
+    let e = data(&sim.handle(&req("GET", &state, Some(&token), None))).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Session);
+    assert!(sim.draft(&sid).is_none(), "the session is gone");
+    let (token, _) = connect(&mut sim);
+    let credits = |sim: &mut Simulator| credits_with(sim, &token);
+    // Before the work: no answer at all, or a gateway's page.
+    sim.set_faults(call_fault("credits", json!("lostRequest"), 1));
+    assert_eq!(credits(&mut sim).status, 0);
+    sim.set_faults(call_fault("credits", json!("wrongContentType"), 1));
+    let r = credits(&mut sim);
+    assert_eq!(r.headers[0].1, "text/html; charset=utf-8");
+    assert!(data(&r).is_err());
+    // After it: the work is done, its answer lost, unreadable or cut short.
+    for fault in ["lostAnswer", "malformedJson", "truncated"] {
+        sim.set_faults(call_fault("createSession", json!(fault), 1));
+        let before = sim.sessions.map_len();
+        let r = sim.handle(&req(
+            "POST",
+            "/api/tasks/me/with-session/nemo_agent",
+            Some(&token),
+            Some(json!({"task_name": "project", "language": "en"})),
+        ));
+        assert_eq!(
+            sim.sessions.map_len(),
+            before + 1,
+            "{fault}: the session was made"
+        );
+        assert!(r.status == 0 || data(&r).is_err(), "{fault}");
+    }
+    // A chat's stream faults, each with the edit applied before the stream fails.
+    let edit = "make a video of a forest";
+    let plan = |sim: &mut Simulator, fault: &str| {
+        // A new session each time, so the message is an edit each time.
+        let (token, sid) = connect(sim);
+        sim.set_faults(call_fault("chat", json!(fault), 1));
+        chat(sim, &token, &sid, edit)
+    };
+    let (r, events, _) = plan(&mut sim, "dropAtStart");
+    assert_eq!((r.body.as_slice(), events.len()), (&[Step::Fail][..], 0));
+    let (r, events, _) = plan(&mut sim, "dropAfterText");
+    assert_eq!(r.body.last(), Some(&Step::Fail));
+    assert_eq!(events.len(), 1, "one event, then the drop");
+    let (r, _, summary) = plan(&mut sim, "dropAfterTool");
+    assert_eq!(r.body.last(), Some(&Step::Fail));
+    assert!(summary.ran_tool, "the tool ran first");
+    let (r, _, summary) = plan(&mut sim, "dropAtEnd");
+    assert_eq!(r.body.last(), Some(&Step::Fail));
+    assert!(!summary.messages.is_empty() && summary.ran_tool);
+    let (r, _, summary) = plan(&mut sim, "truncated");
+    assert!(!r.body.contains(&Step::Fail), "it ends cleanly");
+    assert!(summary.truncated_bytes > 0, "inside its second event");
+    let (_, events, summary) = plan(&mut sim, "malformedJson");
+    assert!(
+        events
+            .iter()
+            .all(|e| matches!(e, StreamEvent::Quiet | StreamEvent::Heartbeat)),
+        "{events:?}"
+    );
+    assert!(summary.messages.is_empty());
+    let (r, _, summary) = plan(&mut sim, "slow");
+    assert!(
+        r.body
+            .iter()
+            .all(|s| matches!(s, Step::Wait(7) | Step::Bytes(_)))
+    );
+    assert!(!summary.messages.is_empty());
+    let (r, _, _) = plan(&mut sim, "heartbeatsOnly");
+    assert!(matches!(r.body[..], [Step::Forever { .. }]));
+    // stateDelta: always or never, instead of the generator's coin.
+    for always in [true, false] {
+        sim.opts.state_delta = Some(always);
+        let (_, _, summary) = plan(&mut sim, "dropAtEnd");
+        assert_eq!(summary.draft_delta.is_some(), always);
+    }
+    let (token, sid) = connect(&mut sim);
+    sim.set_faults(call_fault("chat", json!("lostAnswer"), 1));
+    let turns = sim.turns;
+    assert_eq!(chat(&mut sim, &token, &sid, edit).0.status, 0);
+    assert_eq!(sim.turns, turns + 1, "the turn ran; its answer was lost");
+}

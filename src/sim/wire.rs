@@ -47,7 +47,7 @@ impl SimRequest {
 /// A response.
 #[derive(Clone, Debug)]
 pub struct SimResponse {
-    /// Status.
+    /// Status; 0: no answer at all (the connection failed).
     pub status: u16,
     /// Headers.
     pub headers: Vec<(String, String)>,

@@ -114,23 +114,29 @@ impl Cancel {
     }
 }
 
-/// A timer as a future; its timeout is cleared when it is dropped unfinished (a forgotten
-/// timer would keep a Node process alive).
+/// A timer as a future. Dropped unfinished, its timeout is cleared (a forgotten timer would
+/// keep a Node process alive) and its promise settled: a `JsFuture` whose promise never
+/// settles keeps its two callbacks, and their slots in the module's table of JS values,
+/// forever (found by the soak: two per chat turn).
 pub struct Timer {
     fut: JsFuture,
     handle: JsValue,
+    resolve: Option<Function>,
 }
 
 impl Timer {
     /// Fires after `ms`.
     pub fn new(ms: u64) -> Self {
         let mut handle = JsValue::UNDEFINED;
+        let mut settle = None;
         let p = Promise::new(&mut |resolve: Function, _| {
             handle = host::set_timeout_with(&resolve, ms, &JsValue::UNDEFINED);
+            settle = Some(resolve);
         });
         Timer {
             fut: JsFuture::from(p),
             handle,
+            resolve: settle,
         }
     }
 }
@@ -148,6 +154,10 @@ impl std::future::Future for Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         host::clear_timeout(&self.handle);
+        if let Some(resolve) = self.resolve.take() {
+            // (A timer that fired was resolved already: a second call does nothing.)
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
     }
 }
 

@@ -15,6 +15,11 @@ pub fn now_ms() -> u64 {
 
 /// `obj[key]`, or `undefined` when it cannot be read.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    // `undefined.x` throws; a caught exception costs a slot of the module's table of JS values
+    // that is never given back (the soak found two per request where a binding was absent).
+    if obj.is_undefined() || obj.is_null() {
+        return JsValue::UNDEFINED;
+    }
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 

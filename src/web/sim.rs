@@ -140,6 +140,13 @@ fn body_stream(
                         let _ = cancel.sleep(ms).await;
                     }
                     Step::Fail => {
+                        // The bytes before the drop arrive first, as on a network: erroring the
+                        // stream would discard the chunks still queued for the reader.
+                        while controller.desired_size().is_some_and(|d| d < 1.0)
+                            && !stopped(&cancel)
+                        {
+                            let _ = cancel.sleep(1).await;
+                        }
                         hang_up(&controller, "connection reset (simulated dropped stream)");
                         return;
                     }
@@ -224,6 +231,12 @@ pub(crate) async fn answer(
 ) -> Result<Response, NemoError> {
     let (req, signal) = read_request(input, init).await?;
     let resp = sim.borrow_mut().handle(&req);
+    if resp.status == 0 {
+        // A lost request or answer: the connection failed, so the `fetch` rejects.
+        return Err(NemoError::network(
+            "connection reset (simulated lost request or answer)",
+        ));
+    }
     let index = sim.borrow().last_request();
     let s = sim.clone();
     let on_abort: Rc<dyn Fn()> = Rc::new(move || s.borrow_mut().mark_aborted(index));

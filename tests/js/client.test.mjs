@@ -508,7 +508,8 @@ test("export: a submit whose answer is lost is polled by its id, a 1002 is refus
 test("a side call's 1002 during a dropped turn does not move the turn's polls", async () => {
   // The simulator's 1002 removes the session: the turn's own polls find it gone and say so at
   // once (recorded.test.mjs has the session that still answers).
-  const { client, sim } = setup({ faults: { dropStream: 1 } }, { dropPollMs: 150 });
+  // (No stateDelta before the drop: the turn must poll.)
+  const { client, sim } = setup({ stateDelta: false, faults: { dropStream: 1 } }, { dropPollMs: 150 });
   await client.connect();
   const first = client.sessionId;
   let side;
@@ -551,7 +552,7 @@ test("GUI phrases are translated in the text the user reads", async () => {
 });
 
 test("still-working notices cover the wait for headers and the drop polls", async () => {
-  const sim = createSimulator({ chunkDelayMs: 0, workMs: 5, faults: { dropStream: 1 } });
+  const sim = createSimulator({ chunkDelayMs: 0, workMs: 5, stateDelta: false, faults: { dropStream: 1 } });
   const slowHeaders = async (input, init) => {
     if (String(input).endsWith("/run_sse")) await new Promise((r) => setTimeout(r, 150));
     return sim(input, init);

@@ -339,6 +339,41 @@ test("a lost submit the service never received is submitted once more; one abort
   assert.deepEqual([a.chatPosts(), a.submits()], [0, 1]);
 });
 
+test("a lost submit answer, then a failed poll: the same job is polled again, never resubmitted", async (t) => {
+  // The fault matrix's sequence (export × lostAnswer, then exportStatus × 503), by hand.
+  const s = await setup(standard([
+    ["GET", `/api/state/nemo_agent/me/${SID}/latest`, state(DRAFT_A)],
+    ["POST", SUBMIT, (_, res) => send(res, 504, { detail: "upstream request timeout" })],
+    ["GET", /^\/api\/render\/proxy\/lambda\/render_\d+$/, inTurn(
+      (_, res) => send(res, 503, { success: false, error: "render service busy" }),
+      (_, res) => send(res, 200, '{"code":0,"data":{"status":"processing"}}}'), // unreadable: a failed poll too
+      ok({ status: "completed", outputUrl: "https://cdn.example/v.mp4" }),
+    )],
+  ]));
+  t.after(s.close);
+  assert.equal((await s.client.export()).url, "https://cdn.example/v.mp4");
+  const polled = new Set(s.log.filter((x) => x.method === "GET" && x.path.startsWith(`${SUBMIT}/`)).map((x) => x.path));
+  assert.equal(polled.size, 1, "one id polled throughout");
+  assert.deepEqual([s.chatPosts(), s.submits()], [0, 1]);
+});
+
+test("a stream that ends cleanly inside an event was cut short: the edit is found by polling", async (t) => {
+  const s = await setup(standard([
+    ["GET", `/api/state/nemo_agent/me/${SID}/latest`, inTurn(state(DRAFT_A), state(DRAFT_A), state(DRAFT_B))],
+    ["POST", "/run_sse", async (_, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
+      res.write(`data: ${JSON.stringify(whole("ev-intro", "Adding lo-fi music."))}\n\n`);
+      res.end(`data: ${JSON.stringify(call(false)).slice(0, 40)}`); // a clean end, mid-event
+    }],
+  ]), { dropPollMs: 5 });
+  t.after(s.close);
+  const { events, result, error } = await chatEvents(s.client, "add lo-fi music");
+  assert.equal(error, undefined, error?.message);
+  assert.equal(result.changes, "Changed: Added BGM: Lo-fi (0-10s, 35%).");
+  endsWithOneDone(events);
+  assert.deepEqual([s.chatPosts(), s.submits(), s.polls()], [1, 0, 3], "one read before, two polls after");
+});
+
 // ---- 6. a 1002 in a side call does not move a running turn -------------------------------
 
 test("a side call's 1002 during a turn's drop polls: the turn keeps its session, and says so", async (t) => {

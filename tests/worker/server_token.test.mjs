@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { startWorker } from "../../worker/dev.mjs";
 import { cookieOf, fakeUpstream, simUpstream } from "./upstreams.mjs";
+import { scanForSecrets } from "./scan.mjs";
 
 const require = createRequire(import.meta.url);
 const nemo = require("../../pkg/node/nemo_video.js");
@@ -15,6 +16,8 @@ const nemo = require("../../pkg/node/nemo_video.js");
 const APP = "https://app.example";
 const TOKEN = "nmv_server_7f3a9c";
 const SECRET = "a-visitor-secret-of-at-least-32-bytes!";
+// Every answer and log line of this file, scanned at its end for the token and the secret.
+const scan = scanForSecrets();
 const SIM = { chunkDelayMs: 0, workMs: 10, heartbeatMs: 5, renderPolls: 2, knownTokens: [TOKEN] };
 const bindings = (api, more = {}) => ({
   NEMO_API_BASE: api,
@@ -175,4 +178,10 @@ test("the server token never reaches the page, whole or streamed", async () => {
   assert.ok(!body.includes(TOKEN), body);
   assert.match(body, /Bearer \*\*\*/, "scrubbed inside the stream, across the chunk boundary");
   for (const [k, val] of [...credits.headers, ...stream.headers]) assert.ok(!val.includes(TOKEN), k);
+});
+
+test("secrets scan: no answer of this file's tests, and no line the workers printed, holds the token or the visitor secret", async (t) => {
+  const { answers, chars } = await scan.assertNone([TOKEN, SECRET]);
+  assert.ok(answers > 20, `${answers} answers recorded`);
+  t.diagnostic(`${answers} answers and the workers' output scanned (${chars} characters)`);
 });

@@ -9,6 +9,10 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import { startWorker } from "../../worker/dev.mjs";
 import { fakeUpstream } from "./upstreams.mjs";
+import { scanForSecrets } from "./scan.mjs";
+
+// Every answer and log line of this file, scanned at its end for the server tokens it uses.
+const scan = scanForSecrets();
 
 const require = createRequire(import.meta.url);
 const nemo = require("../../pkg/node/nemo_video.js");
@@ -293,4 +297,10 @@ test("a misconfigured proxy refuses the API rather than run open", async () => {
   } finally {
     await hosts.dispose();
   }
+});
+
+test("secrets scan: no answer of this file's tests, and no line the workers printed, holds a server token", async (t) => {
+  const { answers, chars } = await scan.assertNone(["nmv_server", "two tokens"]);
+  assert.ok(answers > 20, `${answers} answers recorded`);
+  t.diagnostic(`${answers} answers and the workers' output scanned (${chars} characters)`);
 });

@@ -8,9 +8,9 @@
 //!
 //! Does not own: the readers of each endpoint's `data` (`readers.rs`).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::core::error::{Caller, NemoError};
+use crate::core::error::{Caller, ErrorKind, NemoError};
 
 /// A response as the shell received it.
 #[derive(Clone, Copy, Debug)]
@@ -55,13 +55,27 @@ fn text_of(v: Option<&Value>) -> String {
     }
 }
 
-/// Cuts server text down for an error message.
-fn excerpt(s: &str) -> String {
+/// Cuts server text down for an error message, the caller's token masked first (so no part
+/// of it survives the cut).
+fn excerpt(s: &str, caller: &Caller) -> String {
+    let s = caller.redact(s);
     let s = s.trim();
     match s.char_indices().nth(200) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),
     }
+}
+
+/// Whether an object is the `{code, message, data}` envelope (its `code` readable).
+fn code_envelope(obj: &Map<String, Value>) -> bool {
+    obj.get("code").and_then(code_value).is_some()
+        && (obj.contains_key("data") || obj.contains_key("message") || obj.contains_key("msg"))
+}
+
+/// Whether a successful answer's payload is its `data` (one of the two envelopes) rather than
+/// the whole body: the rule [`decode`] applies, for readers that work on the body's text.
+pub(super) fn carries_data(obj: &Map<String, Value>) -> bool {
+    code_envelope(obj) || obj.get("success").and_then(Value::as_bool).is_some()
 }
 
 /// Decodes a REST response in any of the three documented forms: `{code, message, data}`
@@ -81,12 +95,12 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
         if ok_status {
             return Err(NemoError::protocol(
                 "BAD_JSON",
-                format!("expected JSON, got: {}", excerpt(resp.body)),
+                unreadable(resp.body, caller),
             ));
         }
         return Err(with_wait(NemoError::from_code(
             resp.status,
-            &excerpt(resp.body),
+            &excerpt(resp.body, caller),
             caller,
         )));
     };
@@ -105,7 +119,7 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
     };
     // Envelope {code, message, data}.
     if let Some(code) = obj.get("code").and_then(code_value)
-        && (obj.contains_key("data") || obj.contains_key("message") || obj.contains_key("msg"))
+        && code_envelope(obj)
     {
         if code != 0 {
             let msg = text_of(obj.get("message").or_else(|| obj.get("msg")));
@@ -153,7 +167,21 @@ pub fn decode(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> Result<De
         Some(other) => other.to_string(),
         None => text_of(obj.get("message").or_else(|| obj.get("error"))),
     };
-    Err(status_error(&excerpt(&detail_text)))
+    Err(status_error(&excerpt(&detail_text, caller)))
+}
+
+/// What a successful answer that is not JSON was. A page (HTML, text) is quoted: it says what
+/// went wrong. JSON cut short or malformed is not: a readable answer may hold a token (the
+/// anonymous-token call's holds a new one, which the caller cannot mask, not knowing it).
+fn unreadable(body: &str, caller: &Caller) -> String {
+    if body.trim_start().starts_with(['{', '[']) {
+        format!(
+            "expected JSON, got {} bytes of JSON cut short or malformed (not quoted: it may hold a token)",
+            body.len()
+        )
+    } else {
+        format!("expected JSON, got: {}", excerpt(body, caller))
+    }
 }
 
 /// Whether a `/run_sse` response is the event stream (else its body is an error to
@@ -175,6 +203,30 @@ pub fn chat_open_error(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> 
         Ok(_) => NemoError::protocol(
             "NOT_A_STREAM",
             "the chat endpoint answered JSON instead of an event stream",
+        ),
+    }
+}
+
+/// Whether a download's answer is the file: a 2xx that is not a page, text or JSON (a
+/// gateway's page answered 200 is not the video).
+pub fn is_file(status: u16, content_type: Option<&str>) -> bool {
+    let ct = content_type.unwrap_or("").trim_start().to_ascii_lowercase();
+    (200..300).contains(&status)
+        && !(ct.starts_with("text/") || ct.contains("json") || ct.contains("xml"))
+}
+
+/// The error for a download that did not answer the file: the API's own error when the body
+/// is one, else a protocol error saying what came instead.
+pub fn download_error(resp: HttpResponse<'_>, caller: &Caller, now_ms: u64) -> NemoError {
+    match decode(resp, caller, now_ms) {
+        Err(e) if e.kind != ErrorKind::Protocol => e,
+        _ => NemoError::protocol(
+            "NOT_A_FILE",
+            format!(
+                "the download answered {} with {} bytes that are not the video",
+                resp.status,
+                resp.body.len()
+            ),
         ),
     }
 }
@@ -209,6 +261,104 @@ mod tests {
             &Caller::default(),
             0,
         )
+    }
+
+    #[test]
+    fn no_error_quotes_a_token() {
+        // Found by the fault matrix (tests/js/fault_matrix.test.mjs, anonymousToken ×
+        // malformedJson and × truncated): an anonymous-token answer that could not be read
+        // was quoted in the BAD_JSON error, the new token with it.
+        let grant = r#"{"code":0,"message":"success","data":{"token":"nmv_usr_0123456789abcdef0123456789abcdef","user_id":"anon_1"}}"#;
+        for body in [format!("{grant}}}"), grant[..grant.len() - 12].to_owned()] {
+            let e = ok(&body).unwrap_err();
+            assert_eq!(e.code, ErrorCode::from("BAD_JSON"));
+            let shown = format!("{e:?} {e} {}", e.user_message);
+            assert!(!shown.contains("nmv_usr_0123"), "{shown}");
+        }
+        // A page that is not JSON at all is still quoted (a gateway's page says what went
+        // wrong), and the caller's own token, if a server echoes it, is masked wherever server
+        // text is quoted.
+        let caller = Caller {
+            token: Some(crate::core::api::Token::new("nmv_usr_echoed_secret").unwrap()),
+            ..Caller::default()
+        };
+        for (status, body) in [
+            (
+                401,
+                r#"{"code":1001,"message":"token nmv_usr_echoed_secret expired"}"#,
+            ),
+            (
+                200,
+                r#"{"code":1002,"msg":"no session for nmv_usr_echoed_secret"}"#,
+            ),
+            (502, "<html>Bearer nmv_usr_echoed_secret</html>"),
+            (200, "<html>Bearer nmv_usr_echoed_secret</html>"),
+            (
+                404,
+                r#"{"detail":"Session not found: nmv_usr_echoed_secret"}"#,
+            ),
+            (
+                500,
+                r#"{"success":false,"error":{"message":"nmv_usr_echoed_secret"}}"#,
+            ),
+        ] {
+            let resp = HttpResponse {
+                status,
+                body,
+                retry_after: None,
+            };
+            for e in [
+                decode(resp, &caller, 0).unwrap_err(),
+                chat_open_error(resp, &caller, 0),
+            ] {
+                let shown = format!("{e:?} {e} {}", e.user_message);
+                assert!(!shown.contains("nmv_usr_echoed_secret"), "{shown}");
+                assert!(
+                    shown.contains("Bearer ***") || !body.contains("Bearer"),
+                    "{shown}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_download_is_a_file_not_a_page() {
+        // Found by the fault matrix (download × wrongContentType): a gateway's 200 text/html
+        // page was handed to the caller as the video.
+        assert!(is_file(200, Some("video/mp4")));
+        assert!(is_file(200, Some("application/octet-stream")));
+        assert!(is_file(206, None));
+        for ct in [
+            "text/html; charset=utf-8",
+            "application/json",
+            "TEXT/plain",
+            "application/problem+json",
+        ] {
+            assert!(!is_file(200, Some(ct)), "{ct}");
+        }
+        assert!(!is_file(404, Some("video/mp4")));
+        let resp = |status, body| HttpResponse {
+            status,
+            body,
+            retry_after: None,
+        };
+        let c = Caller::default();
+        assert_eq!(
+            download_error(resp(200, "<!doctype html>"), &c, 0).code,
+            ErrorCode::from("NOT_A_FILE")
+        );
+        assert_eq!(
+            download_error(resp(200, r#"{"code":0,"data":{}}"#), &c, 0).code,
+            ErrorCode::from("NOT_A_FILE")
+        );
+        assert_eq!(
+            download_error(resp(200, r#"{"code":1002,"message":"x"}"#), &c, 0).code,
+            ErrorCode::Num(1002)
+        );
+        assert_eq!(
+            download_error(resp(503, "<html>busy</html>"), &c, 0).kind,
+            ErrorKind::Server
+        );
     }
 
     #[test]

@@ -22,7 +22,8 @@ mod routes;
 mod token;
 
 pub use envelope::{
-    Decoded, HttpResponse, chat_open_error, decode, is_event_stream, retry_after_ms,
+    Decoded, HttpResponse, chat_open_error, decode, download_error, is_event_stream, is_file,
+    retry_after_ms,
 };
 pub use readers::{
     Credits, TokenGrant, UploadedFile, parse_credits, parse_session, parse_state_draft,

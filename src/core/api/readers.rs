@@ -4,9 +4,12 @@
 //! the field-name variants the sources disagree on, unknown fields ignored); a missing field
 //! the client needs is a protocol error. Does not own: envelopes (`envelope.rs`).
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::envelope::carries_data;
 use super::routes::is_valid_id;
 use super::token::Token;
 use crate::core::error::NemoError;
@@ -121,95 +124,35 @@ pub fn parse_state_draft(data: &Value) -> Option<Value> {
     }
 }
 
-/// The end of the JSON value that starts at `i` (the text is valid JSON: `decode` read it).
-fn value_end(t: &[u8], mut i: usize) -> usize {
-    let (mut depth, mut in_str) = (0usize, false);
-    while i < t.len() {
-        let c = t[i];
-        i += 1;
-        if in_str {
-            match c {
-                b'\\' => i += 1,
-                b'"' => {
-                    in_str = false;
-                    if depth == 0 {
-                        return i;
-                    }
-                }
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            b'"' => in_str = true,
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' if depth > 0 => {
-                depth -= 1;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            // The end of a scalar, or of the enclosing object.
-            b',' | b'}' | b']' if depth == 0 => return i - 1,
-            _ => {}
-        }
-    }
-    i
-}
-
-fn skip_ws(t: &[u8], mut i: usize) -> usize {
-    while i < t.len() && t[i].is_ascii_whitespace() {
-        i += 1;
-    }
-    i
-}
-
-/// The text of member `key` of the JSON object `text` (keys compared as written).
-fn member<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let t = text.as_bytes();
-    let mut i = skip_ws(t, 0);
-    if t.get(i) != Some(&b'{') {
-        return None;
-    }
-    i += 1;
-    loop {
-        i = skip_ws(t, i);
-        if t.get(i) != Some(&b'"') {
-            return None;
-        }
-        let key_end = value_end(t, i);
-        let name = text.get(i + 1..key_end.saturating_sub(1).max(i + 1))?;
-        i = skip_ws(t, key_end);
-        if t.get(i) != Some(&b':') {
-            return None;
-        }
-        let start = skip_ws(t, i + 1);
-        let end = value_end(t, start);
-        if name == key {
-            return text.get(start..end.min(t.len())).map(str::trim_end);
-        }
-        i = skip_ws(t, end);
-        if t.get(i) != Some(&b',') {
-            return None;
-        }
-        i += 1;
-    }
+/// The members of the JSON object `text`, each as its raw text, read by serde exactly as
+/// [`Value`] reads them (escaped keys decoded, a key given twice keeps its last value); `None`
+/// when `text` is not an object.
+fn members(text: &str) -> Option<BTreeMap<String, &RawValue>> {
+    serde_json::from_str(text).ok()
 }
 
 /// The draft of a state answer exactly as the server wrote it (key order, number spelling,
-/// a draft sent as a JSON string still a string), found where [`parse_state_draft`] finds it:
-/// `data` of an envelope (else the bare body), then `state` (else `data` itself), then `draft`.
-/// `None`: no draft, or `null`.
+/// a draft sent as a JSON string still a string), found where [`parse_state_draft`] finds it
+/// in what `decode` made of the body: `data` of an envelope (else the bare body), then `state`
+/// (else `data` itself), then `draft`. `None`: no draft, or `null`.
 pub fn raw_state_draft(body: &str) -> Option<Box<RawValue>> {
-    let data = match member(body, "data") {
-        Some(d) if member(body, "code").or(member(body, "success")).is_some() => d,
-        _ => body,
+    let top = members(body)?;
+    let enveloped = match serde_json::from_str::<Value>(body).ok()? {
+        Value::Object(obj) => carries_data(&obj),
+        _ => false,
     };
-    let state = member(data, "state").filter(|s| s.starts_with('{'));
-    let draft = member(state.unwrap_or(data), "draft")?;
-    // Checked by serde: what goes back to the server is one whole JSON value.
-    let raw: Box<RawValue> = serde_json::from_str(draft).ok()?;
-    (raw.get() != "null").then_some(raw)
+    let data = if enveloped {
+        top.get("data")?.get()
+    } else {
+        body
+    };
+    let data = members(data)?;
+    let state = match data.get("state").and_then(|s| members(s.get())) {
+        Some(state) => state,
+        None => data,
+    };
+    let draft = *state.get("draft")?;
+    (draft.get() != "null").then(|| draft.to_owned())
 }
 
 /// One uploaded file as the server describes it.
@@ -295,6 +238,36 @@ mod tests {
 
     use super::*;
     use serde_json::json;
+
+    /// The draft read from a state body, and the text that would go back on export.
+    fn both(body: &str) -> (Option<Value>, Option<Value>) {
+        let v: Value = serde_json::from_str(body).unwrap();
+        let data = if v.get("code").is_some() || v.get("success").is_some() {
+            v.get("data").cloned().unwrap_or(Value::Null)
+        } else {
+            v
+        };
+        let raw = raw_state_draft(body).map(|r| serde_json::from_str(r.get()).unwrap());
+        (parse_state_draft(&data), raw)
+    }
+
+    #[test]
+    fn the_raw_draft_is_found_where_the_parser_finds_the_draft() {
+        // Found by the `draft` fuzz target (fuzz/corpus/draft/crash-duplicate-draft): with a
+        // key given twice the parser keeps the last, as JSON parsers do; the text sent back
+        // on export must be that same draft, not the first one.
+        for body in [
+            r#"{"code":0,"data":{"state":{"draft":{"t":22},"draft":{"t":[{"tt":0}]}}}}"#,
+            r#"{"code":0,"data":{"state":{"x":1},"state":{"draft":{"t":[2]}}}}"#,
+            r#"{"code":0,"data":{"state":{"draft":{"t":[3]}}},"data":{"state":{"draft":{"t":[4]}}}}"#,
+            // A key written with an escape is the same key.
+            r#"{"code":0,"data":{"state":{"dr\u0061ft":{"t":[5]}}}}"#,
+        ] {
+            let (parsed, sent) = both(body);
+            assert!(parsed.is_some(), "{body}");
+            assert_eq!(sent, parsed, "{body}");
+        }
+    }
 
     #[test]
     fn readers() {

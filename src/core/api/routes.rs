@@ -226,9 +226,13 @@ pub enum Lookup<'a> {
     NotFound,
 }
 
-/// Looks a raw path (as sent, not decoded) and method up in [`ROUTES`].
+/// Looks a raw path (as sent, not decoded) and method up in [`ROUTES`]. A path must start
+/// with `/`: every route's does, and a request's path is appended to a base URL.
 pub fn lookup<'a>(method: &str, path: &'a str) -> Lookup<'a> {
-    let segs: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    let Some(rest) = path.strip_prefix('/') else {
+        return Lookup::NotFound;
+    };
+    let segs: Vec<&str> = rest.split('/').collect();
     let mut wrong = None;
     for route in &ROUTES {
         if let Some(ids) = route.matches(&segs) {
@@ -244,7 +248,7 @@ pub fn lookup<'a>(method: &str, path: &'a str) -> Lookup<'a> {
 /// Whether a path belongs to the API (its first segment starts some route), as opposed to a
 /// page or asset served beside it.
 pub fn is_api_path(path: &str) -> bool {
-    let first = path.strip_prefix('/').unwrap_or(path).split('/').next();
+    let first = path.strip_prefix('/').and_then(|p| p.split('/').next());
     ROUTES
         .iter()
         .any(|r| matches!((r.segs.first(), first), (Some(Lit(s)), Some(f)) if *s == f))
@@ -289,6 +293,7 @@ mod tests {
             lookup("GET", "/api//credits/balance/simple"),
             Lookup::NotFound
         );
+        assert_eq!(lookup("POST", "run_sse"), Lookup::NotFound, "no leading /");
         // The earlier row wins where two shapes could match.
         let Lookup::Found(r, _) = lookup("GET", "/api/render/proxy/lambda/download") else {
             panic!()

@@ -15,7 +15,8 @@
 //!   new ──▶ Streaming ────┘   (from the request: the wait for headers is part of it)
 //!              │  │  │  └─ failure before the stream opened ───────────────────▶ Finished(Err)
 //!              │  │  └─ error event, idle or total timeout, abort ─────────────▶ Finished(Err)
-//!              │  └─ body ended ─┬─ no tool and some text ─────────────────────▶ Finished(Ok)
+//!              │  └─ body ended ─┬─ inside an event: cut short, as a drop (below)
+//!              │                 ├─ no tool and some text ─────────────────────▶ Finished(Ok)
 //!              │                 ├─ stateDelta carried the draft: compare it ──▶ Finished(Ok)
 //!              │                 └─ else ─▶ CheckingState ─ state / failure ──▶ Finished(Ok)
 //!              └─ stream dropped ─┬─ a stateDelta showed the edit ─────────────▶ Finished(Ok)
@@ -247,7 +248,8 @@ impl ChatTurn {
         }
     }
 
-    /// The body ended normally.
+    /// The body ended normally. One that ended inside an event was cut short: it is a
+    /// dropped stream, however cleanly the connection closed.
     pub fn on_end(&mut self, now: u64) {
         if !matches!(self.phase, Phase::Streaming { .. }) {
             return;
@@ -255,6 +257,9 @@ impl ChatTurn {
         let summary = self.finish_reader(now);
         if self.is_finished() {
             return;
+        }
+        if summary.truncated_bytes > 0 {
+            return self.after_drop(summary, now);
         }
         let needs_state = summary.ended_without_text || summary.ran_tool;
         let delta = summary.draft_delta.clone();
@@ -275,6 +280,11 @@ impl ChatTurn {
         if self.is_finished() {
             return;
         }
+        self.after_drop(summary, now);
+    }
+
+    /// After a dropped stream: the edit its `stateDelta` showed, or the state polls.
+    fn after_drop(&mut self, summary: TurnSummary, now: u64) {
         let delta = summary.draft_delta.clone();
         self.summary = Some(summary);
         if let Some(after) = delta {
@@ -526,6 +536,33 @@ mod tests {
                 ChatEvent::Done
             ]
         );
+    }
+
+    #[test]
+    fn a_body_that_ends_inside_an_event_is_a_dropped_stream() {
+        // Found by the fault matrix (chat × truncated): a stream that ended cleanly in the
+        // middle of its second event was taken as the whole reply, so the edit the agent went
+        // on to make was never looked for. Cut short is dropped, however it ended: polls.
+        let before = draft_plain();
+        let mut t = ChatTurn::new(cfg(), Caller::default(), Some(before), 1);
+        t.on_bytes(text_event("Adding music").as_bytes(), 10);
+        t.on_bytes(
+            b"data: {\"author\":\"a\",\"content\":{\"parts\":[{\"functionCall",
+            20,
+        );
+        t.on_end(30);
+        assert_eq!(t.step(), Step::Wait, "waits for its first drop poll");
+        assert_eq!(t.poll_timeout(), Some(80));
+        t.on_tick(80);
+        assert_eq!(t.step(), Step::FetchState);
+        t.on_state(Ok(Some(draft_with_bgm())), 90);
+        let r = result(&t).unwrap();
+        assert!(r.changes.is_some_and(|c| c.contains("Lo-fi")));
+        // A body that ends between events is the end of the turn, as before.
+        let mut t = ChatTurn::new(cfg(), Caller::default(), None, 1);
+        t.on_bytes(text_event("Hi there.").as_bytes(), 10);
+        t.on_end(20);
+        assert!(result(&t).is_ok());
     }
 
     #[test]

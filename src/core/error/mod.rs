@@ -10,14 +10,17 @@
 //! Does not own: conversion to a JS `Error` (done once, in `js/`), finding the code in an
 //! answer (`api/envelope.rs`, `stream/`).
 //!
-//! Never holds a token: messages are built from codes and server text only, and `Debug` is
-//! derived from those same fields.
+//! Never holds a token: messages are built from codes and server text only, the caller's token
+//! masked in that text ([`Caller::redact`]), and `Debug` is derived from those same fields.
 
 mod table;
 
 pub use table::{Key, Recovery, Row, STREAM_ERROR, TABLE, lookup};
 
+use std::borrow::Cow;
 use std::fmt;
+
+use super::api::Token;
 
 /// Link that lets an anonymous user register and keep their session (`?bind=<user_id>`).
 pub const REGISTER_URL: &str = "https://nemovideo.com/register";
@@ -117,13 +120,26 @@ impl From<&str> for ErrorCode {
     }
 }
 
-/// Who is asking: decides the wording of credit errors.
+/// Who is asking: decides the wording of credit errors, and which secret no error may quote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Caller {
     /// True when the token is an anonymous one acquired by the client.
     pub anonymous: bool,
     /// The user id the backend gave the anonymous token (`anon_...`), for the bind link.
     pub user_id: Option<String>,
+    /// The token the call was sent with: masked wherever server text is quoted.
+    pub token: Option<Token>,
+}
+
+impl Caller {
+    /// `text` with the caller's token masked (`***`): errors quote server text, and a server
+    /// may echo what it was sent.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match self.token.as_ref().map(Token::expose) {
+            Some(t) if text.contains(t) => Cow::Owned(text.replace(t, "***")),
+            _ => Cow::Borrowed(text),
+        }
+    }
 }
 
 /// The crate's error: what failed, whether to retry, and what to tell the user.
@@ -179,7 +195,8 @@ impl NemoError {
     /// developers (one row also reads it: ADK's 404 `Session not found`).
     pub fn from_code(code: impl Into<ErrorCode>, server_message: &str, caller: &Caller) -> Self {
         let code = code.into();
-        let row = lookup(&code, server_message);
+        let server_message = caller.redact(server_message);
+        let row = lookup(&code, &server_message);
         let source = match code {
             ErrorCode::Num(_) => "API error",
             ErrorCode::Text(_) => "agent error",
@@ -301,6 +318,7 @@ mod tests {
         Caller {
             anonymous: true,
             user_id: Some("anon_42".into()),
+            ..Caller::default()
         }
     }
 
@@ -352,7 +370,7 @@ mod tests {
         // An anonymous user whose id nobody gave: no `?bind=` link to nothing.
         let unknown = Caller {
             anonymous: true,
-            user_id: None,
+            ..Caller::default()
         };
         let e = NemoError::from_code(2001, "", &unknown);
         assert_eq!(e.bind_url, None);
@@ -365,6 +383,7 @@ mod tests {
         let c = Caller {
             anonymous: true,
             user_id: Some("a&b=c d".into()),
+            ..Caller::default()
         };
         let e = NemoError::from_code(2001, "", &c);
         assert_eq!(

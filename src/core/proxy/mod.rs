@@ -402,6 +402,25 @@ mod tests {
     }
 
     #[test]
+    fn a_path_without_its_leading_slash_is_never_forwarded() {
+        // Found by the `proxy` fuzz target's property (a forwarded request goes exactly to the
+        // upstream plus a route's path), with a relative path in its corpus
+        // (fuzz/corpus/proxy/crash-relative-path): "run_sse" matched the chat's row and went to
+        // "https://mega-api-prod.nemovideo.airun_sse", another host. The shell passes
+        // `URL.pathname`, which always starts with "/"; the decision must not depend on it.
+        let o = Some("https://app.example");
+        for (m, p) in [
+            ("POST", "run_sse"),
+            ("GET", "api/credits/balance/simple"),
+            ("GET", ".example.org/api/credits/balance/simple"),
+            ("POST", ""),
+        ] {
+            let d = decide(&cfg(), &req(m, p, o));
+            assert!(!matches!(d, Decision::Forward { .. }), "{m} {p:?}: {d:?}");
+        }
+    }
+
+    #[test]
     fn every_endpoint_of_the_api_is_forwarded() {
         let o = Some("https://app.example");
         for (m, p) in [

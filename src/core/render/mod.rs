@@ -1,8 +1,9 @@
 //! The export job as a state machine; time is an input.
 //!
 //! Owns: the render id (`render_<unix ms>`, a new one for each submit), the one submit policy
-//! (below), the poll schedule (every `poll_interval_ms`,
-//! a failed poll retried with the same id up to `max_poll_failures` times in a row), reading
+//! (below), the poll schedule (every `poll_interval_ms`, a failed poll (no answer, a 5xx, an
+//! answer that cannot be read) retried with the same id up to `max_poll_failures` times in a
+//! row), reading
 //! every documented form of the status ([`parse_status`]), the fallback download when a
 //! finished job names no usable URL, the timeout and abort (both cancel the job on the
 //! server), and which jobs to persist so a reload can resume them ([`PendingRender`]).
@@ -13,7 +14,8 @@
 //!          │ │ │        ─ recovered ─▶ Submitting(new id) ─ (no further retry)
 //!          │ │ └ may have been accepted (network, timeout, 5xx) ─▶ Polling(unsure)
 //!          │ │        ─ the service knows the id ─▶ as accepted
-//!          │ │        ─ it does not (a refusal), first time ─▶ Submitting(new id)
+//!          │ │        ─ it says it does not (a refusal), first time ─▶ Submitting(new id)
+//!          │ │        ─ the poll failed ─▶ polled again, same id
 //!          │ └ 1002 / session not found ─▶ Finished(Err: the draft's session is gone)
 //!          └ other failure ─▶ Finished(Err)            Polling ─ completed ─▶ Finished(Ok)
 //!  resume ─▶ Polling                                   Polling ─ failed ───▶ Finished(Err)
@@ -50,7 +52,7 @@ pub use pending::{PendingRender, decode_pending, encode_pending};
 pub use status::{RenderStatus, StatusReport, parse_status};
 
 use super::error::{ErrorKind, NemoError, Recovery};
-use submit::{may_have_been_accepted, session_lost};
+use submit::{may_have_been_accepted, poll_failed, session_lost};
 
 /// Durations of an export, ms; defaults from API.md and DESIGN.md.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -403,13 +405,13 @@ impl RenderJob {
                 self.unsure = false;
                 self.on_report(parse_status(&top, &data), now);
             }
-            Err(_) if self.unsure && !self.retried => {
-                // The service does not know the id whose submit answer was lost: it was not
-                // accepted after all. The one retry, with a new id.
+            Err(e) if self.unsure && !self.retried && !poll_failed(&e) => {
+                // The service says it does not know the id whose submit answer was lost: it
+                // was not accepted after all. The one retry, with a new id.
                 self.forget();
                 self.resubmit(now);
             }
-            Err(e) if e.retryable => {
+            Err(e) if poll_failed(&e) => {
                 self.failures += 1;
                 if self.failures >= self.config.max_poll_failures {
                     // Kept in storage: the job may still finish, and a resume can find it.
@@ -678,6 +680,49 @@ mod tests {
         j.on_submitted(Err(NemoError::network("reset")), 500);
         j.abort();
         assert_eq!(j.step(), Step::Cancel("render_500".into()));
+    }
+
+    #[test]
+    fn an_unsure_job_whose_poll_fails_is_polled_again_not_resubmitted() {
+        // Found by the fault matrix (export × lostAnswer, then exportStatus × 503 or a lost
+        // poll): any failed poll of a job whose submit answer was lost counted as "the service
+        // does not know it", so an accepted render was submitted a second time. Only an answer
+        // saying so (a refusal such as 404) means that; a failed poll is retried with the id.
+        for failed in [
+            code(503),
+            NemoError::network("reset"),
+            NemoError::timeout("REQUEST_TIMEOUT", "The request"),
+            NemoError::protocol("BAD_JSON", "expected JSON"),
+        ] {
+            let mut j = RenderJob::submit(cfg(), "s", 500);
+            j.on_submitted(Err(NemoError::network("reset")), 500);
+            j.on_status(Err(failed.clone()), 501);
+            assert_eq!(j.step(), Step::Wait, "{failed}");
+            j.on_tick(511);
+            assert_eq!(j.step(), Step::Poll("render_500".into()), "{failed}");
+            j.on_status(Err(code(404)), 512);
+            assert_eq!(
+                j.step(),
+                Step::Submit("render_512".into()),
+                "now it is known not to run"
+            );
+        }
+    }
+
+    #[test]
+    fn a_poll_answer_that_cannot_be_read_is_a_failed_poll() {
+        // Found by the fault matrix (exportStatus × malformedJson, truncated,
+        // wrongContentType): one unreadable status answer ended the export and forgot a job
+        // that was still rendering. API.md: a failed poll is retried with the same id.
+        let mut j = resumed("render_7");
+        j.on_status(Err(NemoError::protocol("BAD_JSON", "expected JSON")), 0);
+        j.on_tick(10);
+        assert_eq!(j.step(), Step::Poll("render_7".into()));
+        j.on_status(
+            ok(json!({"status": "completed", "outputUrl": "https://cdn/z.mp4"})),
+            11,
+        );
+        assert!(matches!(j.step(), Step::Finished(Ok(_))));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The submit policy's two judgments about a failed submit: whether it may still have been
-//! accepted (then it is polled by its id, never resubmitted blind), and the error for a 1002.
+//! The submit policy's judgments: whether a failed submit may still have been accepted (then
+//! it is polled by its id, never resubmitted blind), whether a failed poll said anything about
+//! the job, and the error for a 1002.
 
 use crate::core::error::{ErrorCode, ErrorKind, NemoError, Recovery};
 
@@ -11,6 +12,13 @@ pub(super) fn may_have_been_accepted(e: &NemoError) -> bool {
         ErrorKind::Server => matches!(e.code, ErrorCode::Num(500..=599)),
         _ => false,
     }
+}
+
+/// A poll that got no answer about the job: no answer at all, a timeout, a server failure, an
+/// answer that cannot be read. It is retried with the same id; only an answer that refuses the
+/// id (a 404, ...) says the service does not know the job.
+pub(super) fn poll_failed(e: &NemoError) -> bool {
+    e.retryable || e.kind == ErrorKind::Protocol
 }
 
 /// A 1002 on export: the draft's session is gone. Submitting that draft under a new, empty

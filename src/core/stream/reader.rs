@@ -337,6 +337,23 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_error_never_quotes_the_callers_token() {
+        let caller = Caller {
+            token: Some(crate::core::api::Token::new("nmv_usr_echoed_secret").unwrap()),
+            ..Caller::default()
+        };
+        let mut r = TurnReader::new(caller, 1 << 20);
+        let out = r.push(
+            b"data: {\"error\": \"auth nmv_usr_echoed_secret refused\", \"error_details\": {\"type\": \"UNAVAILABLE\"}}\n\n",
+        );
+        let [StreamEvent::Error(e)] = &out[..] else {
+            panic!("{out:?}")
+        };
+        assert!(!format!("{e:?}").contains("nmv_usr_echoed_secret"), "{e:?}");
+        assert!(e.message.contains("auth *** refused"), "{e:?}");
+    }
+
+    #[test]
     fn deltas_then_whole_text() {
         let (ev, s) = read(concat!(
             "data: {\"id\":\"e1\",\"author\":\"a\",\"partial\":true,\"content\":{\"parts\":[{\"text\":\"Hel\"}]}}\n\n",

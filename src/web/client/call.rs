@@ -14,7 +14,8 @@ use web_sys::Blob;
 
 use super::Client;
 use crate::core::api::{
-    ApiConfig, Auth, Decoded, HttpRequest, HttpResponse, chat_open_error, decode, is_event_stream,
+    ApiConfig, Auth, Decoded, HttpRequest, HttpResponse, chat_open_error, decode, download_error,
+    is_event_stream, is_file,
 };
 use crate::core::error::{Caller, NemoError};
 use crate::core::session::{Decision, RetryPolicy};
@@ -141,15 +142,11 @@ impl Answer for Blob {
         cancel: &Cancel,
     ) -> Result<Self, NemoError> {
         let inflight = client.fetcher.send(req, call.body, cancel, call.ms).await?;
-        if (200..300).contains(&inflight.response.status()) {
+        let content_type = http::header(&inflight.response, "content-type");
+        if is_file(inflight.response.status(), content_type.as_deref()) {
             return http::blob(&inflight, cancel, None).await;
         }
-        let refused = read_whole(client, &inflight, cancel, call.ms, |resp, caller, now| {
-            decode(resp, caller, now)
-                .err()
-                .unwrap_or_else(|| NemoError::protocol("NOT_A_FILE", "the download answered JSON"))
-        });
-        Err(refused.await?)
+        Err(read_whole(client, &inflight, cancel, call.ms, download_error).await?)
     }
 }
 
