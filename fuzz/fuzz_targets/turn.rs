@@ -94,7 +94,10 @@ fuzz_target!(|data: &[u8]| {
     assert!(errors <= 1, "{errors} errors in one turn");
     for e in &first.0 {
         if let StreamEvent::Error(e) = e {
-            assert!(!e.message.contains(TOKEN) && !e.user_message.contains(TOKEN), "{e:?}");
+            assert!(
+                !e.message.contains(TOKEN) && !e.user_message.contains(TOKEN),
+                "{e:?}"
+            );
         }
     }
     for dropped in [false, true] {

@@ -41,11 +41,12 @@ export type SimulatorCall = "anonymousToken" | "createSession" | "chat" | "uploa
  *  work done, its answer unreadable or cut short (a chat's events cut in half, its stream
  *  ending inside its second event); "wrongContentType": a gateway's 200 text/html page; the
  *  chat's stream faults: "dropAtStart", "dropAfterText", "dropAfterTool", "dropAtEnd",
- *  "slow", "heartbeatsOnly". */
+ *  "slow", "heartbeatsOnly"; "echoToken": a 503 whose error text quotes the bearer token
+ *  the request carried (a server echoing what it was sent), nothing done. */
 export interface SimulatorCallFault {
   call: SimulatorCall;
   fault: number | "lostRequest" | "lostAnswer" | "malformedJson" | "truncated" | "wrongContentType" |
-    "dropAtStart" | "dropAfterText" | "dropAfterTool" | "dropAtEnd" | "slow" | "heartbeatsOnly";
+    "dropAtStart" | "dropAfterText" | "dropAfterTool" | "dropAtEnd" | "slow" | "heartbeatsOnly" | "echoToken";
   times?: number;
 }
 export interface SimulatorOptions {
@@ -87,6 +88,8 @@ export interface SimulatorLogEntry {
   auth: "none" | "valid" | "expired" | "unknown";
   clientId: string | null; attribution: boolean; message: string | null;
   problems: string[]; aborted: boolean;
+  /** The fault of `faults.calls` that hit this request, by its name (a code as its number). */
+  fault: string | null;
 }
 export interface Simulator {
   (input: string | Request, init?: RequestInit): Promise<Response>;
@@ -140,6 +143,7 @@ fn log_to_js(e: &LogEntry) -> JsValue {
                 .into(),
         ),
         ("aborted", JsValue::from_bool(e.aborted)),
+        ("fault", opt_str(&e.fault)),
     ])
 }
 

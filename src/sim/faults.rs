@@ -48,6 +48,15 @@ pub(super) fn gateway_page() -> SimResponse {
     }
 }
 
+/// A 503 whose error text quotes the `Authorization` header the request carried, as a server
+/// that echoes what it was sent: the client must mask the token wherever it quotes the text.
+pub(super) fn echo(authorization: &str) -> SimResponse {
+    json_response(
+        503,
+        json!({"success": false, "error": format!("upstream refused {authorization}")}),
+    )
+}
+
 /// The API's answer for a code, as the service sends it.
 pub(super) fn coded(code: i64, retry_after_s: Option<u64>) -> SimResponse {
     let status = u16::try_from(code).ok().filter(|s| (100..600).contains(s));

@@ -230,6 +230,7 @@ impl Simulator {
             message: None,
             problems: Vec::new(),
             aborted: false,
+            fault: None,
         };
         if !entry.attribution {
             entry.problems.push("missing attribution headers".into());
@@ -261,6 +262,7 @@ impl Simulator {
         };
         let route = found.as_ref().map(|(route, _)| *route);
         let fault = route.and_then(|r| self.take_call_fault(r.id));
+        entry.fault = fault.map(CallFaultKind::name);
         let id = route.map(|r| r.id);
         let sessioned = matches!(
             id,
@@ -270,6 +272,9 @@ impl Simulator {
         match fault {
             Some(CallFaultKind::LostRequest) => return faults::lost(),
             Some(CallFaultKind::WrongContentType) => return faults::gateway_page(),
+            Some(CallFaultKind::EchoToken) => {
+                return faults::echo(header(req, "authorization").unwrap_or_default());
+            }
             // The token presented expires now: authentication answers 1001.
             Some(CallFaultKind::Code(1001)) if route.is_some_and(|r| r.authorized) => {
                 self.opts.faults.expire_token_after = Some(0);

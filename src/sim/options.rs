@@ -96,27 +96,48 @@ pub enum CallFaultKind {
     Slow,
     /// `"heartbeatsOnly"`: the chat's stream sends only heartbeats and never ends.
     HeartbeatsOnly,
+    /// `"echoToken"`: a 503 whose error text quotes the bearer token the request carried (a
+    /// server echoing what it was sent); nothing is done.
+    EchoToken,
 }
+
+/// The JSON name of each fault that is not an API code.
+const FAULT_NAMES: [(&str, CallFaultKind); 12] = [
+    ("lostRequest", CallFaultKind::LostRequest),
+    ("lostAnswer", CallFaultKind::LostAnswer),
+    ("malformedJson", CallFaultKind::MalformedJson),
+    ("truncated", CallFaultKind::Truncated),
+    ("wrongContentType", CallFaultKind::WrongContentType),
+    ("dropAtStart", CallFaultKind::DropAtStart),
+    ("dropAfterText", CallFaultKind::DropAfterText),
+    ("dropAfterTool", CallFaultKind::DropAfterTool),
+    ("dropAtEnd", CallFaultKind::DropAtEnd),
+    ("slow", CallFaultKind::Slow),
+    ("heartbeatsOnly", CallFaultKind::HeartbeatsOnly),
+    ("echoToken", CallFaultKind::EchoToken),
+];
 
 impl CallFaultKind {
     fn from_value(v: &Value) -> Option<Self> {
         if let Some(n) = v.as_i64() {
             return Some(CallFaultKind::Code(n));
         }
-        Some(match v.as_str()? {
-            "lostRequest" => CallFaultKind::LostRequest,
-            "lostAnswer" => CallFaultKind::LostAnswer,
-            "malformedJson" => CallFaultKind::MalformedJson,
-            "truncated" => CallFaultKind::Truncated,
-            "wrongContentType" => CallFaultKind::WrongContentType,
-            "dropAtStart" => CallFaultKind::DropAtStart,
-            "dropAfterText" => CallFaultKind::DropAfterText,
-            "dropAfterTool" => CallFaultKind::DropAfterTool,
-            "dropAtEnd" => CallFaultKind::DropAtEnd,
-            "slow" => CallFaultKind::Slow,
-            "heartbeatsOnly" => CallFaultKind::HeartbeatsOnly,
-            _ => return None,
-        })
+        let name = v.as_str()?;
+        FAULT_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, k)| *k)
+    }
+
+    /// The fault's name as the options spell it (a code as its number), for the request log.
+    pub fn name(self) -> String {
+        match self {
+            CallFaultKind::Code(n) => n.to_string(),
+            _ => FAULT_NAMES
+                .iter()
+                .find(|(_, k)| *k == self)
+                .map_or_else(String::new, |(n, _)| (*n).to_owned()),
+        }
     }
 }
 

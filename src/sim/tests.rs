@@ -519,6 +519,18 @@ fn call_faults_hit_their_endpoint_before_or_after_the_work() {
     let r = credits(&mut sim);
     assert_eq!(r.headers[0].1, "text/html; charset=utf-8");
     assert!(data(&r).is_err());
+    assert_eq!(sim.log().last().unwrap().fault.as_deref(), Some("wrongContentType"));
+    // A server echoing the token it was sent: a 503 quoting it, the log naming the fault
+    // (and never holding the token).
+    sim.set_faults(call_fault("credits", json!("echoToken"), 1));
+    let r = credits(&mut sim);
+    assert_eq!(r.status, 503);
+    assert!(String::from_utf8_lossy(&bytes(&r)).contains(&token));
+    let entry = sim.log().last().unwrap();
+    assert_eq!(entry.fault.as_deref(), Some("echoToken"));
+    assert!(!format!("{entry:?}").contains(&token));
+    assert_eq!(credits(&mut sim).status, 200, "one call hit, then none");
+    assert_eq!(sim.log().last().unwrap().fault, None);
     // After it: the work is done, its answer lost, unreadable or cut short.
     for fault in ["lostAnswer", "malformedJson", "truncated"] {
         sim.set_faults(call_fault("createSession", json!(fault), 1));

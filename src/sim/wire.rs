@@ -76,6 +76,8 @@ pub struct LogEntry {
     pub problems: Vec<String>,
     /// The client hung up before the response body ended.
     pub aborted: bool,
+    /// The fault aimed at this call that hit it (`faults.calls`), by its name.
+    pub fault: Option<String>,
 }
 
 /// A request header by lower-case name.
