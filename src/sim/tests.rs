@@ -519,7 +519,10 @@ fn call_faults_hit_their_endpoint_before_or_after_the_work() {
     let r = credits(&mut sim);
     assert_eq!(r.headers[0].1, "text/html; charset=utf-8");
     assert!(data(&r).is_err());
-    assert_eq!(sim.log().last().unwrap().fault.as_deref(), Some("wrongContentType"));
+    assert_eq!(
+        sim.log().last().unwrap().fault.as_deref(),
+        Some("wrongContentType")
+    );
     // A server echoing the token it was sent: a 503 quoting it, the log naming the fault
     // (and never holding the token).
     sim.set_faults(call_fault("credits", json!("echoToken"), 1));
