@@ -185,7 +185,9 @@ impl SseParser {
         &self.last_id
     }
 
-    /// Bytes held for the event being read (never more than `max_event_bytes`).
+    /// Bytes held for the event being read (never more than `max_event_bytes`). Not counted:
+    /// the last event id, which the stream keeps across events and which, being one line, is
+    /// at most `max_event_bytes` too; so the parser holds at most twice the bound.
     pub fn buffered_bytes(&self) -> usize {
         self.held()
     }
