@@ -88,7 +88,8 @@ export interface SimulatorLogEntry {
   auth: "none" | "valid" | "expired" | "unknown";
   clientId: string | null; attribution: boolean; message: string | null;
   problems: string[]; aborted: boolean;
-  /** The fault of `faults.calls` that hit this request, by its name (a code as its number). */
+  /** The fault of `faults.calls` that hit this request, by its name (a code as its decimal
+   *  text, such as "429"). */
   fault: string | null;
 }
 export interface Simulator {

@@ -186,8 +186,8 @@ impl SseParser {
     }
 
     /// Bytes held for the event being read (never more than `max_event_bytes`). Not counted:
-    /// the last event id, which the stream keeps across events and which, being one line, is
-    /// at most `max_event_bytes` too; so the parser holds at most twice the bound.
+    /// the last event id, which the stream keeps across events: it comes from one line of at
+    /// most `max_event_bytes`, kept as text (an invalid byte becomes U+FFFD, three bytes).
     pub fn buffered_bytes(&self) -> usize {
         self.held()
     }

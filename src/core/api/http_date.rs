@@ -55,10 +55,15 @@ pub fn parse(text: &str) -> Option<u64> {
         [_, d, m, y, time, "GMT"] if t[0].ends_with(',') && y.len() == 4 => {
             seconds(num(y)?, month(m)?, num(d)?, clock(time)?)
         }
-        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (a two-digit year is 1970-2069)
+        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (a two-digit year is 1970-2069; the year
+        // has two digits, so adding the century cannot overflow)
         [_, dmy, time, "GMT"] if t[0].ends_with(',') => {
             let mut p = dmy.split('-');
-            let (d, m, y) = (num(p.next()?)?, month(p.next()?)?, num(p.next()?)?);
+            let (d, m, y) = (num(p.next()?)?, month(p.next()?)?, p.next()?);
+            if y.len() != 2 || p.next().is_some() {
+                return None;
+            }
+            let y = num(y)?;
             let y = if y < 70 { 2000 + y } else { 1900 + y };
             seconds(y, m, d, clock(time)?)
         }
@@ -101,6 +106,10 @@ mod tests {
             // Found by the `retry_after` fuzz target: a part too long for its place.
             "Sun, 06 Nov 1994 08:400000000000000009:37 GMT",
             "Sun, 06 Nov 1994 4000000000000000000:49:37 GMT",
+            // RFC 850's year has two digits (a reader's review: a long one overflowed).
+            "Sunday, 06-Nov-9223372036854775807 08:49:37 GMT",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94-1 08:49:37 GMT",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }

@@ -424,6 +424,10 @@ mod tests {
         let mut moved = far.clone();
         moved["x"] = json!(3.3334e53);
         assert!(!same(&far, &moved));
+        // Five units apart is a different number.
+        let x = far["x"].as_f64().unwrap();
+        moved["x"] = json!(f64::from_bits(x.to_bits() + 5));
+        assert!(!same(&far, &moved));
         // No draft and a blank one are the same; a first real draft is a change.
         assert!(same(&Value::Null, &json!({"t": [], "d": 0})));
         assert_eq!(
