@@ -3,7 +3,8 @@
 # "Reliability"). Its own command; the test command runs it with small counts (--smoke).
 #
 #   bash scripts/soak.sh           the client: 1,000 chat turns and 300 exports against the
-#                                  simulator; the worker: 10,000 proxied requests in workerd
+#                                  simulator; the worker: 10,000 proxied requests in workerd,
+#                                  in anonymous and in server-token mode
 #   bash scripts/soak.sh --smoke   120 turns, 30 exports, 1,000 requests (no baseline run)
 #
 # Needs the nodejs, sim-nodejs and worker builds (made here when missing).
