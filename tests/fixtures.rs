@@ -323,9 +323,10 @@ fn api_answers_decode_as_written() {
         ),
     ] {
         let body = api_fixture(name);
-        let parsed = api::parse_state_draft(&ok(name).data).expect(name);
+        let decoded = ok(name);
+        let parsed = api::parse_state_draft(&decoded.data).expect(name);
         assert_eq!(draft::summarize(&parsed), summary, "{name}");
-        let raw = api::raw_state_draft(&body).expect(name);
+        let raw = api::raw_state_draft(&body, &decoded.top).expect(name);
         assert!(
             body.contains(raw.get()),
             "{name}: the raw draft is the text as sent"

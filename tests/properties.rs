@@ -225,7 +225,8 @@ proptest! {
         let _ = gui::translate(&body);
         let _ = gui::edit_requests(&body);
         let _ = draft::summarize(&Value::String(body.clone()));
-        let _ = nemo_video::core::api::raw_state_draft(&body);
+        let top = serde_json::from_str(&body).unwrap_or(Value::Null);
+        let _ = nemo_video::core::api::raw_state_draft(&body, &top);
         let _ = draft::same(&Value::String(body.clone()), &Value::Null);
     }
 
@@ -238,7 +239,8 @@ proptest! {
             1 => format!(r#"{{"success":true,"data":{{"draft":{text}}}}}"#),
             _ => format!(r#"{{"state":{{"draft":{text},"y":[1]}}}}"#),
         };
-        let raw = nemo_video::core::api::raw_state_draft(&body);
+        let top = serde_json::from_str(&body).unwrap_or(Value::Null);
+        let raw = nemo_video::core::api::raw_state_draft(&body, &top);
         if draft.is_null() {
             prop_assert!(raw.is_none());
         } else {

@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
     let parsed = decode(resp, &Caller::default(), 0)
         .ok()
         .and_then(|d| api::parse_state_draft(&d.data));
-    let raw = api::raw_state_draft(body);
+    let raw = api::raw_state_draft(body, &serde_json::from_str(body).unwrap_or(Value::Null));
     if let Some(d) = &parsed {
         let r = raw
             .as_ref()

@@ -134,13 +134,11 @@ fn members(text: &str) -> Option<BTreeMap<String, &RawValue>> {
 /// The draft of a state answer exactly as the server wrote it (key order, number spelling,
 /// a draft sent as a JSON string still a string), found where [`parse_state_draft`] finds it
 /// in what `decode` made of the body: `data` of an envelope (else the bare body), then `state`
-/// (else `data` itself), then `draft`. `None`: no draft, or `null`.
-pub fn raw_state_draft(body: &str) -> Option<Box<RawValue>> {
+/// (else `data` itself), then `draft`. `None`: no draft, or `null`. `parsed` is the body as
+/// `decode` parsed it (`Decoded::top`), which says whether it is an envelope.
+pub fn raw_state_draft(body: &str, parsed: &Value) -> Option<Box<RawValue>> {
     let top = members(body)?;
-    let enveloped = match serde_json::from_str::<Value>(body).ok()? {
-        Value::Object(obj) => carries_data(&obj),
-        _ => false,
-    };
+    let enveloped = parsed.as_object().is_some_and(carries_data);
     let data = if enveloped {
         top.get("data")?.get()
     } else {
@@ -212,32 +210,34 @@ mod tests {
             format!(r#"{{"success":true,"data":{{"draft":{draft}}}}}"#),
             format!(r#"{{"state":{{"video_infos":[],"draft":{draft}}}}}"#),
         ] {
-            assert_eq!(raw_state_draft(&body).unwrap().get(), draft, "{body}");
+            assert_eq!(raw(&body).unwrap().get(), draft, "{body}");
         }
         let as_string = serde_json::to_string(draft).unwrap();
         let body = format!(r#"{{"code":0,"data":{{"state":{{"draft":{as_string}}}}}}}"#);
         assert_eq!(
-            raw_state_draft(&body).unwrap().get(),
+            raw(&body).unwrap().get(),
             as_string,
             "a string stays a string"
         );
-        assert!(raw_state_draft(r#"{"code":0,"data":{"state":{"draft":null}}}"#).is_none());
-        assert!(raw_state_draft(r#"{"code":0,"data":{"state":{}}}"#).is_none());
-        assert!(raw_state_draft("not json").is_none());
+        assert!(raw(r#"{"code":0,"data":{"state":{"draft":null}}}"#).is_none());
+        assert!(raw(r#"{"code":0,"data":{"state":{}}}"#).is_none());
+        assert!(raw("not json").is_none());
         // Strings holding brackets, quotes and escapes, and members before and after.
         let tricky = r#"{"a":"}]\"{","draft":{"s":"x\\\"}","n":[1,{"b":[]}]} ,"z":0}"#;
         assert_eq!(
-            raw_state_draft(tricky).unwrap().get(),
+            raw(tricky).unwrap().get(),
             r#"{"s":"x\\\"}","n":[1,{"b":[]}]}"#
         );
-        assert_eq!(
-            raw_state_draft(r#"{ "draft" : 12.50 }"#).unwrap().get(),
-            "12.50"
-        );
+        assert_eq!(raw(r#"{ "draft" : 12.50 }"#).unwrap().get(), "12.50");
     }
 
     use super::*;
     use serde_json::json;
+
+    /// [`raw_state_draft`] of a body, with the body parsed as `decode` parses it.
+    fn raw(body: &str) -> Option<Box<RawValue>> {
+        raw_state_draft(body, &serde_json::from_str(body).unwrap_or(Value::Null))
+    }
 
     /// The draft read from a state body, and the text that would go back on export.
     fn both(body: &str) -> (Option<Value>, Option<Value>) {
@@ -247,7 +247,7 @@ mod tests {
         } else {
             v
         };
-        let raw = raw_state_draft(body).map(|r| serde_json::from_str(r.get()).unwrap());
+        let raw = raw(body).map(|r| serde_json::from_str(r.get()).unwrap());
         (parse_state_draft(&data), raw)
     }
 

@@ -326,7 +326,7 @@ impl Client {
         };
         let d = self.call_json(call, cancel).await?;
         let draft = api::parse_state_draft(&d.data);
-        let draft_raw = draft.as_ref().and(api::raw_state_draft(&d.body));
+        let draft_raw = draft.as_ref().and(api::raw_state_draft(&d.body, &d.top));
         if pinned.is_none_or(|p| self.session_id().as_deref() == Some(p)) {
             *self.last_draft.borrow_mut() = Some(draft.clone());
         }
