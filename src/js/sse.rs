@@ -14,12 +14,13 @@
 //! unterminated last event is discarded, so it returns no events; how many bytes were
 //! discarded is then in `discardedBytes`.
 
-use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use super::error::{to_js, with_property};
 use crate::core::error::NemoError;
 use crate::core::sse::{Batch, DEFAULT_MAX_EVENT_BYTES, SseParser};
+use crate::web::host;
 
 #[wasm_bindgen(inline_js = r#"
 // The text of a push becomes one string, decoded the fastest way the runtime has (the parser
@@ -102,13 +103,15 @@ pub struct JsSseParser {
 /// function that takes and returns only numbers straight from the snippet, around the glue,
 /// which the build's imports check refuses.
 fn node_buffer() -> bool {
-    let get = |v: &JsValue, key: &str| {
-        Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    };
-    let global: JsValue = js_sys::global().into();
-    let node = get(&get(&get(&global, "process"), "versions"), "node");
-    let buffer = get(&global, "Buffer");
-    node.is_string() && buffer.is_function() && get(&buffer, "from").is_function()
+    // `host::get` reads nothing from `undefined` (where there is no `process`: browsers,
+    // workerd) instead of catching the throw, which costs a slot of the table of JS values.
+    let global = host::global();
+    let node = host::get(
+        &host::get(&host::get(&global, "process"), "versions"),
+        "node",
+    );
+    let buffer = host::get(&global, "Buffer");
+    node.is_string() && buffer.is_function() && host::get(&buffer, "from").is_function()
 }
 
 /// Reads `maxEventBytes` from the options object.
@@ -116,7 +119,7 @@ fn max_event_bytes(opts: &JsValue) -> Result<usize, JsValue> {
     if opts.is_undefined() || opts.is_null() {
         return Ok(DEFAULT_MAX_EVENT_BYTES);
     }
-    let v = Reflect::get(opts, &JsValue::from_str("maxEventBytes")).unwrap_or(JsValue::UNDEFINED);
+    let v = host::get(opts, "maxEventBytes");
     if v.is_undefined() {
         return Ok(DEFAULT_MAX_EVENT_BYTES);
     }
