@@ -76,6 +76,9 @@ const upstream = await fakeUpstream(async (req, res) => {
 const anonymous = { Origin: APP, Authorization: `Bearer ${TOKEN}`, "X-Client-Id": "soak-client" };
 const chat = JSON.stringify({ app_name: "nemo_agent", user_id: "me", session_id: SID, new_message: { role: "user", parts: [{ text: "hi" }] }, streaming: true });
 const upload = JSON.stringify({ urls: ["https://example.com/a.mp4"], source_type: "url" });
+// The calls that create what a visitor owns (claimed first in server-token mode).
+const CREATE_SESSION = ["POST", "/api/tasks/me/with-session/nemo_agent", 200, JSON.stringify({ task_name: "project", language: "en" })];
+const EXPORT = ["POST", "/api/render/proxy/lambda", 200, JSON.stringify({ id: RID, sessionId: SID, draft: { t: [] }, output: { format: "mp4", quality: "high" } })];
 // Streamed answers (the chat) and counted bodies (uploads) go through the worker's transform
 // streams: they are half the load.
 const KINDS = [
@@ -83,13 +86,13 @@ const KINDS = [
   ["POST", "/run_sse", 200, chat],
   ["GET", `/api/state/nemo_agent/me/${SID}/latest`, 200],
   ["POST", "/run_sse", 200, chat],
-  ["POST", "/api/render/proxy/lambda", 200, JSON.stringify({ id: RID, sessionId: SID, draft: { t: [] }, output: { format: "mp4", quality: "high" } })],
+  EXPORT,
   ["POST", `/api/upload-video/nemo_agent/me/${SID}`, 200, upload],
   ["GET", `/api/render/proxy/lambda/${RID}`, 200],
   ["POST", "/run_sse", 200, chat],
   ["GET", `/api/render/proxy/${RID}/download`, 200],
   ["POST", `/api/upload-video/nemo_agent/me/${SID}`, 200, upload],
-  ["POST", "/api/tasks/me/with-session/nemo_agent", 200, JSON.stringify({ task_name: "project", language: "en" })],
+  CREATE_SESSION,
   ["GET", "/api/admin/users", 404],
   ["GET", "/api/state/nemo_agent/me/..%2F..%2Fadmin/latest", 400],
 ];
@@ -128,7 +131,7 @@ async function soak(script, total, server = false) {
     const config = await fetch(`${worker.url}/config.json`, { headers: { Origin: APP } });
     assert.equal((await config.json()).mode, "server-token");
     headers = { Origin: APP, Cookie: cookieOf(config) };
-    for (const [method, path, status, body] of [KINDS[10], KINDS[4]]) {
+    for (const [method, path, status, body] of [CREATE_SESSION, EXPORT]) {
       const res = await fetch(`${worker.url}${path}`, { method, headers: { ...headers, "Content-Type": "application/json" }, body });
       assert.equal(res.status, status, `${method} ${path}: ${await res.text()}`);
     }
